@@ -1,0 +1,3 @@
+from authz_mcp.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,28 @@
+"""Configuration: one frozen model and its loader."""
+
+from authz_mcp.config.loader import load_config, parse_config
+from authz_mcp.config.model import (
+    AuthConfig,
+    Config,
+    HttpUpstreamConfig,
+    JwtIssuerConfig,
+    PolicyConfig,
+    ServerConfig,
+    StdioUpstreamConfig,
+    StoreConfig,
+    UpstreamConfig,
+)
+
+__all__ = [
+    "AuthConfig",
+    "Config",
+    "HttpUpstreamConfig",
+    "JwtIssuerConfig",
+    "PolicyConfig",
+    "ServerConfig",
+    "StdioUpstreamConfig",
+    "StoreConfig",
+    "UpstreamConfig",
+    "load_config",
+    "parse_config",
+]

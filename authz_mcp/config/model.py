@@ -1,0 +1,170 @@
+"""The one config model (DESIGN §5): frozen, unknown keys rejected."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+_UPSTREAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class ServerConfig(_Frozen):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str = ""
+    # Host header values accepted besides the loopback names (DNS-rebinding guard).
+    allowed_hosts: tuple[str, ...] = ()
+    # Origin values accepted besides loopback origins; "*" is refused on purpose.
+    allowed_origins: tuple[str, ...] = ()
+    max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
+    session_idle_seconds: int = Field(default=3600, ge=10)
+    upstream_timeout_seconds: float = Field(default=60.0, gt=0)
+
+    @field_validator("public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        if not value:
+            return value
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        if parts.query or parts.fragment:
+            raise ValueError("must not have a query or fragment")
+        return value.rstrip("/")
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def mcp_url(self) -> str:
+        return f"{self.base_url}/mcp"
+
+
+class JwtIssuerConfig(_Frozen):
+    issuer: str
+    jwks_url: str | None = None
+    audience: str | None = None
+    algorithms: tuple[str, ...] = ("RS256", "ES256")
+    subject_claim: str = "sub"
+    groups_claim: str | None = "groups"
+    leeway_seconds: int = Field(default=30, ge=0, le=300)
+
+    @field_validator("algorithms")
+    @classmethod
+    def _algorithms(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        allowed = {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
+        bad = [alg for alg in value if alg not in allowed]
+        if bad:
+            raise ValueError(f"unsupported or unsafe algorithm(s) {bad}; allowed: {sorted(allowed)}")
+        if not value:
+            raise ValueError("at least one algorithm is required")
+        return value
+
+
+class AuthConfig(_Frozen):
+    authorization_servers: tuple[str, ...] = ()
+    jwt: tuple[JwtIssuerConfig, ...] = ()
+    personal_tokens: bool = True
+    required_scopes: tuple[str, ...] = ()
+
+    @field_validator("jwt", mode="before")
+    @classmethod
+    def _one_or_many(cls, value: object) -> object:
+        return [value] if isinstance(value, dict) else value
+
+
+class StoreConfig(_Frozen):
+    url: str = "memory://"
+    key_prefix: str = "authz-mcp:"
+
+    @field_validator("url")
+    @classmethod
+    def _scheme(cls, value: str) -> str:
+        scheme = urlsplit(value).scheme
+        if scheme not in ("memory", "sqlite", "redis", "rediss"):
+            raise ValueError("must start with memory://, sqlite:/// or redis://")
+        return value
+
+
+class PolicyConfig(_Frozen):
+    model: str = "policies/model.conf"
+    file: str = "policies/policy.csv"
+
+
+class _UpstreamBase(_Frozen):
+    prefix: str | None = None  # None: the upstream's name; "": names unchanged
+    separator: str = "__"
+    timeout_seconds: float | None = Field(default=None, gt=0)
+
+    def name_prefix(self, name: str) -> str:
+        prefix = name if self.prefix is None else self.prefix
+        return f"{prefix}{self.separator}" if prefix else ""
+
+
+class StdioUpstreamConfig(_UpstreamBase):
+    transport: Literal["stdio"]
+    command: str
+    args: tuple[str, ...] = ()
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+
+
+class HttpUpstreamConfig(_UpstreamBase):
+    transport: Literal["streamable-http"]
+    url: str
+    headers: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            raise ValueError("must be an absolute http(s) URL")
+        return value
+
+
+UpstreamConfig = Annotated[StdioUpstreamConfig | HttpUpstreamConfig, Field(discriminator="transport")]
+
+
+class AuditConfig(_Frozen):
+    # "-" is standard error; otherwise a file path (appended to).
+    path: str = "-"
+
+
+class Config(_Frozen):
+    server: ServerConfig = Field(default_factory=ServerConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+    policy: PolicyConfig = Field(default_factory=PolicyConfig)
+    upstreams: dict[str, UpstreamConfig] = Field(default_factory=dict)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
+
+    @field_validator("upstreams")
+    @classmethod
+    def _names(cls, value: dict[str, UpstreamConfig]) -> dict[str, UpstreamConfig]:
+        for name in value:
+            if not _UPSTREAM_NAME.match(name):
+                raise ValueError(
+                    f"upstream name {name!r} must be 1-32 letters, digits, '_' or '-', starting alnum"
+                )
+        return value
+
+    @model_validator(mode="after")
+    def _some_authentication(self) -> Config:
+        if not self.auth.jwt and not self.auth.personal_tokens:
+            raise ValueError("auth: configure auth.jwt or enable auth.personal_tokens")
+        return self
+
+    def audience_for(self, issuer: JwtIssuerConfig) -> str:
+        return issuer.audience or self.server.mcp_url

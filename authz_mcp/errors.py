@@ -1,0 +1,224 @@
+"""Every error a client can see, with its wire form (DESIGN §7).
+
+Each class fixes the HTTP status, the JSON-RPC code and the public message; the
+instance may add a public detail. Internal details belong in the log, never in
+`public_message`. Rendering lives in two functions: `http_body` (plain HTTP
+errors) and `jsonrpc_error` (JSON-RPC error objects).
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+# JSON-RPC 2.0 codes and the MCP-reserved ones used here.
+PARSE_ERROR = -32700
+INVALID_REQUEST = -32600
+METHOD_NOT_FOUND = -32601
+INVALID_PARAMS = -32602
+INTERNAL_ERROR = -32603
+# Implementation-defined server error range (-32000..-32099).
+SERVER_UNAVAILABLE = -32001
+REQUEST_CANCELLED = -32800
+RESOURCE_NOT_FOUND = -32002
+
+
+class GatewayError(Exception):
+    """Base of every error the gateway renders to a client."""
+
+    http_status: ClassVar[int] = 500
+    jsonrpc_code: ClassVar[int] = INTERNAL_ERROR
+    oauth_error: ClassVar[str | None] = None
+    public_message: ClassVar[str] = "Internal error"
+
+    def __init__(self, detail: str | None = None, *, data: Any = None) -> None:
+        super().__init__(detail or self.public_message)
+        self.detail = detail
+        self.data = data
+
+    @property
+    def message(self) -> str:
+        return self.detail or self.public_message
+
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+# --- transport-level (HTTP) -------------------------------------------------
+
+
+class ForbiddenOrigin(GatewayError):
+    http_status = 403
+    jsonrpc_code = INVALID_REQUEST
+    public_message = "Forbidden origin or host"
+
+
+class BodyTooLarge(GatewayError):
+    http_status = 413
+    jsonrpc_code = INVALID_REQUEST
+    public_message = "Request body too large"
+
+
+class NotAcceptable(GatewayError):
+    http_status = 406
+    jsonrpc_code = INVALID_REQUEST
+    public_message = "Client must accept application/json and text/event-stream"
+
+
+class UnsupportedMediaType(GatewayError):
+    http_status = 415
+    jsonrpc_code = INVALID_REQUEST
+    public_message = "Content-Type must be application/json"
+
+
+class MethodNotAllowed(GatewayError):
+    http_status = 405
+    jsonrpc_code = INVALID_REQUEST
+    public_message = "Method not allowed"
+
+
+class SessionNotFound(GatewayError):
+    """Unknown, expired, or another user's session: the three are indistinguishable."""
+
+    http_status = 404
+    jsonrpc_code = INVALID_REQUEST
+    public_message = "Session not found"
+
+
+class SessionRequired(GatewayError):
+    http_status = 400
+    jsonrpc_code = INVALID_REQUEST
+    public_message = "Mcp-Session-Id header is required"
+
+
+class UnsupportedProtocolVersion(GatewayError):
+    http_status = 400
+    jsonrpc_code = INVALID_REQUEST
+    public_message = "Unsupported MCP-Protocol-Version"
+
+
+class StoreUnavailable(GatewayError):
+    http_status = 503
+    jsonrpc_code = SERVER_UNAVAILABLE
+    public_message = "Service temporarily unavailable"
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": "1"}
+
+
+# --- authentication (RFC 6750) ------------------------------------------------
+
+
+class AuthenticationError(GatewayError):
+    """401: missing or unusable credentials. `challenge` is filled in by the HTTP layer."""
+
+    http_status = 401
+    jsonrpc_code = INVALID_REQUEST
+    public_message = "Authentication required"
+
+    def __init__(self, detail: str | None = None, *, token_given: bool = False) -> None:
+        super().__init__(detail)
+        self.token_given = token_given
+
+
+class InvalidToken(AuthenticationError):
+    oauth_error = "invalid_token"
+    public_message = "The access token is invalid"
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail, token_given=True)
+
+
+class InsufficientScope(GatewayError):
+    http_status = 403
+    jsonrpc_code = INVALID_REQUEST
+    oauth_error = "insufficient_scope"
+    public_message = "The access token lacks a required scope"
+
+
+# --- JSON-RPC -----------------------------------------------------------------
+
+
+class ParseError(GatewayError):
+    http_status = 400
+    jsonrpc_code = PARSE_ERROR
+    public_message = "Parse error"
+
+
+class InvalidRequest(GatewayError):
+    http_status = 400
+    jsonrpc_code = INVALID_REQUEST
+    public_message = "Invalid request"
+
+
+class MethodNotFound(GatewayError):
+    http_status = 200
+    jsonrpc_code = METHOD_NOT_FOUND
+    public_message = "Method not found"
+
+
+class InvalidParams(GatewayError):
+    http_status = 200
+    jsonrpc_code = INVALID_PARAMS
+    public_message = "Invalid params"
+
+
+class ResourceNotFound(GatewayError):
+    """Also what a hidden resource answers, so hiding does not reveal existence."""
+
+    http_status = 200
+    jsonrpc_code = RESOURCE_NOT_FOUND
+    public_message = "Resource not found"
+
+
+class UpstreamUnavailable(GatewayError):
+    http_status = 200
+    jsonrpc_code = SERVER_UNAVAILABLE
+    public_message = "Upstream server unavailable"
+
+
+class UpstreamFailed(GatewayError):
+    """The upstream broke the protocol or died mid-request."""
+
+    http_status = 200
+    jsonrpc_code = INTERNAL_ERROR
+    public_message = "Upstream server error"
+
+
+class RequestCancelled(GatewayError):
+    http_status = 200
+    jsonrpc_code = REQUEST_CANCELLED
+    public_message = "Request cancelled"
+
+
+class UpstreamTimeout(GatewayError):
+    http_status = 200
+    jsonrpc_code = INTERNAL_ERROR
+    public_message = "Upstream request timed out"
+
+
+# --- configuration and policy (never shown to MCP clients) --------------------
+
+
+class ConfigError(Exception):
+    """A user error in the config file, model or policy; one line, names the place."""
+
+
+def jsonrpc_error(error: GatewayError) -> dict[str, Any]:
+    """The `error` member of a JSON-RPC response."""
+    body: dict[str, Any] = {"code": error.jsonrpc_code, "message": error.message}
+    if error.data is not None:
+        body["data"] = error.data
+    return body
+
+
+def jsonrpc_error_response(request_id: Any, error: GatewayError) -> dict[str, Any]:
+    return {"jsonrpc": "2.0", "id": request_id, "error": jsonrpc_error(error)}
+
+
+def http_body(error: GatewayError) -> dict[str, Any]:
+    """Body for an HTTP-level error: a JSON-RPC error object with a null id,
+    plus the OAuth error code where there is one."""
+    body = jsonrpc_error_response(None, error)
+    if error.oauth_error is not None:
+        body["error"]["data"] = {"oauth_error": error.oauth_error}
+    return body

@@ -1,0 +1,109 @@
+"""The seam between the proxy and the MCP servers behind the gateway.
+
+An `Upstream` is one configured server. It speaks raw JSON-RPC: the proxy hands
+it `params` dicts and gets `result` dicts back, so replies that need no
+filtering are never re-modelled. The upstream's own `initialize` handshake is
+the gateway's business, done with the gateway's credentials; the client's token
+never reaches this layer.
+
+Upstream sessions: `open_session` returns an opaque handle. For Streamable
+HTTP it is the upstream's `Mcp-Session-Id` (or "" when the upstream is
+stateless), which the proxy keeps in the session store so another replica can
+`resume` it. For stdio there is one shared connection per process and the
+handle is constant.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Protocol
+
+from authz_mcp.jsonrpc import JSONObject
+
+MessageSink = Callable[[JSONObject], Awaitable[JSONObject | None]]
+"""Receives a message the upstream sent in relation to a request or session.
+
+For a notification the sink returns None. For a server->client request (sampling,
+elicitation, roots) the sink returns the JSON-RPC response *message* to send
+back upstream (`{"jsonrpc", "id", "result"|"error"}`, with the upstream's id).
+"""
+
+UnsolicitedHandler = Callable[[str, JSONObject], Awaitable[JSONObject | None]]
+"""Receives messages not tied to a request: (upstream session handle, message).
+
+Same return convention as `MessageSink`. The handle is the one `open_session`
+returned, or `SHARED_SESSION` for connection-wide messages.
+"""
+
+SHARED_SESSION = ""
+"""The handle of the gateway's own session: catalog fetches and stdio traffic."""
+
+
+class UpstreamRpcError(Exception):
+    """The upstream answered with a JSON-RPC error; relayed to the client as is."""
+
+    def __init__(self, error: JSONObject) -> None:
+        super().__init__(str(error.get("message", "upstream error")))
+        self.error = error
+
+
+class UpstreamSessionExpired(Exception):
+    """The upstream no longer knows the session handle (HTTP 404): open a new one."""
+
+
+class Upstream(Protocol):
+    name: str
+
+    @property
+    def available(self) -> bool:
+        """True while connected and initialized."""
+        ...
+
+    @property
+    def initialize_result(self) -> JSONObject | None:
+        """The upstream's InitializeResult (capabilities, serverInfo, instructions)."""
+        ...
+
+    def set_unsolicited_handler(self, handler: UnsolicitedHandler) -> None: ...
+
+    async def start(self) -> None:
+        """Connect (or spawn) and initialize. Never raises: a failure is logged and
+        retried in the background, and `available` stays False meanwhile."""
+        ...
+
+    async def aclose(self) -> None: ...
+
+    async def open_session(self, client_capabilities: JSONObject, resume: str | None = None) -> str:
+        """A session on this upstream for one downstream session; `resume` re-attaches
+        to a handle stored earlier (possibly by another replica)."""
+        ...
+
+    async def close_session(self, handle: str) -> None: ...
+
+    async def request(
+        self,
+        handle: str,
+        method: str,
+        params: JSONObject | None,
+        *,
+        sink: MessageSink | None = None,
+        timeout: float | None = None,
+    ) -> JSONObject:
+        """Send one request and return its `result`.
+
+        Raises `UpstreamRpcError` for a JSON-RPC error reply,
+        `authz_mcp.errors.UpstreamUnavailable` when not connected,
+        `authz_mcp.errors.UpstreamFailed` when the connection breaks mid-request,
+        `authz_mcp.errors.UpstreamTimeout` after `timeout` seconds, and
+        `UpstreamSessionExpired` when the handle is unknown upstream.
+        Cancelling the awaiting task sends `notifications/cancelled` upstream.
+        """
+        ...
+
+    async def notify(self, handle: str, method: str, params: JSONObject | None) -> None: ...
+
+    async def listen(self, handle: str) -> None:
+        """Keep a stream open for upstream-initiated messages of this session (the
+        Streamable HTTP GET stream) until cancelled; they go to the unsolicited
+        handler. Returns at once where the transport has no such stream."""
+        ...
