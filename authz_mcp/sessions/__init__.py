@@ -1,1 +1,16 @@
-"""sessions"""
+"""Downstream MCP sessions: the record, the store seam and its implementations."""
+
+from authz_mcp.sessions.factory import open_session_store
+from authz_mcp.sessions.memory import MemorySessionStore
+from authz_mcp.sessions.record import SessionRecord, session_key
+from authz_mcp.sessions.redis import RedisSessionStore
+from authz_mcp.sessions.store import SessionStore
+
+__all__ = [
+    "MemorySessionStore",
+    "RedisSessionStore",
+    "SessionRecord",
+    "SessionStore",
+    "open_session_store",
+    "session_key",
+]
