@@ -1,1 +1,29 @@
-"""policy"""
+"""Authorization: the Casbin policy contract of DESIGN §4, as a pure core.
+
+`PolicyEngine.load(model_path, policy_path)` checks and compiles the files (a
+ConfigError names file:line: reason); `engine.decider(subjects, scopes)` gives
+an identity's `Decider`, whose `decide(obj, act)` returns a `Decision`.
+"""
+
+from authz_mcp.policy.actions import CALL, GET, READ, prompt_object, resource_object, tool_object
+from authz_mcp.policy.decider import NO_MATCH, OUTSIDE_SCOPES, Decider, Decision
+from authz_mcp.policy.engine import PolicyEngine
+from authz_mcp.policy.keymatch import KeyPattern, pattern_problem
+from authz_mcp.policy.policy_file import Rule
+
+__all__ = [
+    "CALL",
+    "GET",
+    "NO_MATCH",
+    "OUTSIDE_SCOPES",
+    "READ",
+    "Decider",
+    "Decision",
+    "KeyPattern",
+    "PolicyEngine",
+    "Rule",
+    "pattern_problem",
+    "prompt_object",
+    "resource_object",
+    "tool_object",
+]

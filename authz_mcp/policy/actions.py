@@ -1,0 +1,34 @@
+"""The request vocabulary of the policy contract (DESIGN §4): actions and objects.
+
+Objects name an item by its upstream's config key and the item's original,
+un-prefixed name (or URI), so that a policy does not change when an upstream's
+aggregation prefix does.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+CALL: Final = "call"
+"""Action for calling a tool."""
+GET: Final = "get"
+"""Action for getting a prompt."""
+READ: Final = "read"
+"""Action for reading a resource or template, and for subscribing to it."""
+
+ACTIONS: Final = frozenset({CALL, GET, READ})
+
+
+def tool_object(upstream: str, name: str) -> str:
+    """`<upstream>/tools/<name>`."""
+    return f"{upstream}/tools/{name}"
+
+
+def prompt_object(upstream: str, name: str) -> str:
+    """`<upstream>/prompts/<name>`."""
+    return f"{upstream}/prompts/{name}"
+
+
+def resource_object(upstream: str, uri: str) -> str:
+    """`<upstream>/resources/<uri or uri template>`; the URI is used verbatim."""
+    return f"{upstream}/resources/{uri}"
