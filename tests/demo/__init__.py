@@ -1,0 +1,1 @@
+"""Tests for the bundled demo upstream server (authz_mcp.demo)."""

@@ -1,0 +1,91 @@
+"""The demo MCP server (authz_mcp.demo.server) run as a real subprocess, for tests.
+
+    async with http_demo_server("--page-size", "2") as url:   # "http://127.0.0.1:<port>/mcp"
+        ...
+    command, args = demo_stdio_command("--extra-tools", "50")  # for a stdio upstream config
+
+The HTTP server is ready when it prints its READY line; that line is awaited with a deadline,
+never slept for. The package is not installed, so the subprocess runs with the project root as
+its working directory: pass ``PROJECT_ROOT`` as ``cwd`` when spawning the stdio command too.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from subprocess import PIPE
+from typing import Literal
+
+import anyio
+from anyio.abc import Process
+from anyio.streams.buffered import BufferedByteReceiveStream
+from mcp.client.stdio import StdioServerParameters
+
+PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
+DEMO_MODULE = "authz_mcp.demo.server"
+
+Transport = Literal["stdio", "http"]
+
+_READY_PREFIX = b"READY "
+_START_TIMEOUT = 20.0
+_STOP_TIMEOUT = 5.0
+
+
+def demo_stdio_command(*extra_args: str) -> tuple[str, list[str]]:
+    """Command and arguments that run the demo server over stdio (from ``PROJECT_ROOT``)."""
+    return sys.executable, ["-m", DEMO_MODULE, "stdio", *extra_args]
+
+
+def demo_stdio_params(*extra_args: str) -> StdioServerParameters:
+    """The same command as SDK ``StdioServerParameters``, for ``mcp.Client``."""
+    command, args = demo_stdio_command(*extra_args)
+    return StdioServerParameters(command=command, args=args, cwd=PROJECT_ROOT)
+
+
+@asynccontextmanager
+async def http_demo_server(*extra_args: str, host: str = "127.0.0.1") -> AsyncIterator[str]:
+    """Run the demo server over streamable HTTP on a free port; yield its ``/mcp`` URL."""
+    command = [sys.executable, "-m", DEMO_MODULE, "http", "--host", host, "--port", "0", *extra_args]
+    process = await anyio.open_process(command, stdout=PIPE, stderr=None, cwd=PROJECT_ROOT)
+    try:
+        yield await _await_ready(process)
+    finally:
+        with anyio.CancelScope(shield=True):
+            await _stop(process)
+
+
+@asynccontextmanager
+async def demo_upstream(transport: Transport, *extra_args: str) -> AsyncIterator[str | StdioServerParameters]:
+    """What ``mcp.Client`` needs to reach a fresh demo server over ``transport``."""
+    if transport == "http":
+        async with http_demo_server(*extra_args) as url:
+            yield url
+    else:
+        yield demo_stdio_params(*extra_args)
+
+
+async def _await_ready(process: Process) -> str:
+    assert process.stdout is not None
+    lines = BufferedByteReceiveStream(process.stdout)
+    try:
+        with anyio.fail_after(_START_TIMEOUT):
+            line = await lines.receive_until(b"\n", 4096)
+    except (anyio.IncompleteRead, anyio.EndOfStream) as exc:
+        raise RuntimeError(
+            f"demo server exited before it was ready (exit code {process.returncode})"
+        ) from exc
+    if not line.startswith(_READY_PREFIX):
+        raise RuntimeError(f"demo server printed {line!r} instead of its READY line")
+    return line[len(_READY_PREFIX) :].decode().strip()
+
+
+async def _stop(process: Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+        with anyio.move_on_after(_STOP_TIMEOUT):
+            await process.wait()
+    if process.returncode is None:
+        process.kill()
+    await process.aclose()
