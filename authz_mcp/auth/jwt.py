@@ -39,6 +39,9 @@ _DETAILS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
 )
 
 
+RESERVED_SUBJECT_PREFIXES = ("group:", "role:")
+
+
 class JwtVerifier:
     def __init__(self, issuer_cfg: JwtIssuerConfig, audience: str, jwks: JwksCache) -> None:
         self._cfg = issuer_cfg
@@ -89,6 +92,10 @@ class JwtVerifier:
         subject = claim_at(claims, self._cfg.subject_claim)
         if not isinstance(subject, str) or not subject:
             raise InvalidToken("missing subject")
+        # Users, groups and roles share one Casbin namespace: a subject that looks like
+        # a group or role would be granted that group's or role's rules directly.
+        if subject.startswith(RESERVED_SUBJECT_PREFIXES):
+            raise InvalidToken("subject uses a reserved prefix")
         return subject
 
     def _groups(self, claims: Mapping[str, Any]) -> tuple[str, ...]:

@@ -224,3 +224,11 @@ async def test_token_without_usable_subject_is_rejected(
     token = idp.issuer.mint("alice", audience=AUDIENCE, extra_claims={"sub": subject})
 
     assert await rejection(idp, http, token) == detail
+
+
+@pytest.mark.parametrize("subject", ["group:finance", "role:admin"])
+async def test_subject_that_looks_like_a_group_or_role_is_rejected(
+    idp: RunningIssuer, http: httpx.AsyncClient, subject: str
+) -> None:
+    token = idp.issuer.mint(subject, audience=AUDIENCE)
+    assert await rejection(idp, http, token) == "subject uses a reserved prefix"
