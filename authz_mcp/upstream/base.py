@@ -18,6 +18,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Protocol
 
+import anyio
+from anyio.abc import TaskStatus
+
 from authz_mcp.jsonrpc import JSONObject
 
 MessageSink = Callable[[JSONObject], Awaitable[JSONObject | None]]
@@ -102,8 +105,9 @@ class Upstream(Protocol):
 
     async def notify(self, handle: str, method: str, params: JSONObject | None) -> None: ...
 
-    async def listen(self, handle: str) -> None:
+    async def listen(self, handle: str, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         """Keep a stream open for upstream-initiated messages of this session (the
         Streamable HTTP GET stream) until cancelled; they go to the unsolicited
-        handler. Returns at once where the transport has no such stream."""
+        handler. With `await group.start(upstream.listen, handle)` the start returns
+        once the stream is open, or at once where the transport has no such stream."""
         ...

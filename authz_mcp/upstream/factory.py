@@ -1,0 +1,43 @@
+"""Builds the `Upstream` for one configured server, by transport."""
+
+from __future__ import annotations
+
+from http.cookiejar import CookieJar, DefaultCookiePolicy
+
+import httpx
+
+from authz_mcp.config.model import HttpUpstreamConfig, StdioUpstreamConfig
+from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.upstream.base import Upstream
+from authz_mcp.upstream.http import HttpUpstream
+from authz_mcp.upstream.stdio import StdioUpstream
+
+
+def build_upstream(
+    name: str,
+    config: StdioUpstreamConfig | HttpUpstreamConfig,
+    *,
+    http: httpx.AsyncClient,
+    client_capabilities: JSONObject,
+) -> Upstream:
+    if isinstance(config, StdioUpstreamConfig):
+        return StdioUpstream(name, config, client_capabilities=client_capabilities)
+    return HttpUpstream(name, config, http=http, client_capabilities=client_capabilities)
+
+
+def create_http_client() -> httpx.AsyncClient:
+    """The pooled client to share between HTTP upstreams.
+
+    It keeps no cookies: one jar shared by every user's upstream session would
+    carry one user's upstream cookies into another's requests. It ignores the
+    environment (`trust_env=False`), so no `.netrc` credentials or proxy settings
+    are added behind the config's back, and it never follows redirects, so the
+    configured credentials go only to the configured URL.
+    """
+    no_cookies = CookieJar(policy=DefaultCookiePolicy(allowed_domains=[]))
+    return httpx.AsyncClient(
+        cookies=no_cookies,
+        trust_env=False,
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=30.0),
+    )

@@ -1,0 +1,250 @@
+"""The HTTP exchanges of MCP Streamable HTTP with one endpoint (spec 2025-11-25, basic/transports).
+
+Session policy (which session, when to renew, timeouts) belongs to
+`HttpUpstream`; this module knows only how one message travels: the headers,
+a POST answered by JSON or by an SSE stream (resumed with `Last-Event-ID`),
+the GET stream, DELETE. httpx's errors are translated here, where they enter.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Callable
+
+import anyio
+import httpx
+
+from authz_mcp.config.model import HttpUpstreamConfig
+from authz_mcp.errors import GatewayError, UpstreamFailed, UpstreamUnavailable
+from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.upstream import rpc, sse
+from authz_mcp.upstream.base import MessageSink, UpstreamRpcError, UpstreamSessionExpired
+
+logger = logging.getLogger(__name__)
+
+JSON, SSE = "application/json", "text/event-stream"
+# A stream may stay quiet for as long as a tool runs: its reads are bounded by the
+# request's own deadline, not by httpx.
+_STREAM_TIMEOUT = httpx.Timeout(10.0, read=None)
+_SHORT_TIMEOUT = httpx.Timeout(10.0)
+_MAX_ERROR_BODY = 64 * 1024
+_MAX_IDLE_RESUMES = 5
+# "The session ID MUST only contain visible ASCII characters (ranging from 0x21 to 0x7E)."
+_SESSION_ID = re.compile(r"[\x21-\x7e]+")
+WIRE_ERRORS = (GatewayError, UpstreamRpcError, UpstreamSessionExpired)
+
+
+class HttpWire:
+    def __init__(self, name: str, config: HttpUpstreamConfig, http: httpx.AsyncClient) -> None:
+        self.name = name
+        self.protocol_version = rpc.PROTOCOL_VERSION
+        self._url = config.url
+        self._configured = config.headers
+        self._http = http
+
+    async def exchange(
+        self, session_id: str | None, message: JSONObject, target: MessageSink | None
+    ) -> tuple[JSONObject, str]:
+        """POST one request; its result and the response's `Mcp-Session-Id` ("" if none)."""
+        try:
+            async with self._http.stream(
+                "POST",
+                self._url,
+                content=rpc.encode(message),
+                headers=self.headers(session_id),
+                timeout=_STREAM_TIMEOUT,
+            ) as response:
+                await self._check(response, session_id)
+                media = _media_type(response)
+                # "The client MUST support both these cases."
+                if media == JSON:
+                    reply = rpc.decode(await _read_body(response, rpc.MAX_MESSAGE_BYTES))
+                    if reply is None or reply.get("id") != message["id"]:
+                        raise UpstreamFailed()
+                elif media == SSE:
+                    reply = await self._follow(response, session_id, message, target)
+                else:
+                    logger.warning("upstream %s: unexpected Content-Type %r", self.name, media)
+                    raise UpstreamFailed()
+                return rpc.result_of(reply), _session_header(response)
+        except httpx.TransportError as exc:
+            raise _translate(exc) from exc
+
+    async def post(self, session_id: str | None, message: JSONObject) -> None:
+        """POST a notification or a response: "If the server accepts the input, the server
+        MUST return HTTP status code 202 Accepted with no body."."""
+        try:
+            response = await self._http.post(
+                self._url,
+                content=rpc.encode(message),
+                headers=self.headers(session_id),
+                timeout=_SHORT_TIMEOUT,
+            )
+        except httpx.TransportError as exc:
+            raise _translate(exc) from exc
+        await self._check(response, session_id)
+
+    async def reply(self, session_id: str | None, message: JSONObject) -> None:
+        """`post`, for messages whose loss only the log needs to know about."""
+        try:
+            await self.post(session_id, message)
+        except WIRE_ERRORS as exc:
+            logger.info(
+                "upstream %s: could not deliver %s: %r", self.name, message.get("method", "a reply"), exc
+            )
+
+    async def listen_once(
+        self, session_id: str, stream: sse.MessageStream, on_open: Callable[[], None]
+    ) -> bool:
+        """One GET stream until it ends (True); False when the upstream offers none."""
+        headers = self.headers(session_id, accept=SSE)
+        if stream.decoder.last_event_id:
+            headers["Last-Event-ID"] = stream.decoder.last_event_id
+        try:
+            async with self._http.stream(
+                "GET", self._url, headers=headers, timeout=_STREAM_TIMEOUT
+            ) as response:
+                status = response.status_code
+                if status == 404 and session_id:
+                    raise UpstreamSessionExpired()
+                # "The server MUST either return Content-Type: text/event-stream in response
+                # to this HTTP GET, or else return HTTP 405 Method Not Allowed".
+                if 400 <= status < 500 and status not in (408, 429):
+                    if status != 405:
+                        logger.warning("upstream %s: GET stream refused with HTTP %d", self.name, status)
+                    return False
+                if not response.is_success or _media_type(response) != SSE:
+                    raise UpstreamFailed()
+                on_open()
+                await stream.pump(response.aiter_bytes())
+                return True
+        except httpx.TransportError as exc:
+            raise _translate(exc) from exc
+
+    async def delete(self, session_id: str) -> None:
+        # "Clients that no longer need a particular session ... SHOULD send an HTTP DELETE
+        # ... The server MAY respond to this request with HTTP 405 Method Not Allowed".
+        try:
+            response = await self._http.delete(
+                self._url, headers=self.headers(session_id, accept=JSON), timeout=_SHORT_TIMEOUT
+            )
+        except httpx.TransportError as exc:
+            logger.info("upstream %s: closing a session failed: %r", self.name, exc)
+            return
+        if not response.is_success and response.status_code not in (404, 405):
+            logger.info("upstream %s: closing a session got HTTP %d", self.name, response.status_code)
+
+    def headers(self, session_id: str | None, *, accept: str = f"{JSON}, {SSE}") -> httpx.Headers:
+        """The configured headers plus the protocol's; `session_id` None: before initialize."""
+        headers = httpx.Headers(self._configured)
+        # "The client MUST include an Accept header, listing both application/json and
+        # text/event-stream as supported content types."
+        headers["Accept"] = accept
+        headers["Content-Type"] = JSON
+        if session_id is not None:
+            # "the client MUST include the MCP-Protocol-Version: <protocol-version> HTTP
+            # header on all subsequent requests to the MCP server"
+            headers["MCP-Protocol-Version"] = self.protocol_version
+            # "If an MCP-Session-Id is returned by the server during initialization, clients
+            # ... MUST include it in the MCP-Session-Id header on all of their subsequent
+            # HTTP requests."
+            if session_id:
+                headers["Mcp-Session-Id"] = session_id
+        return headers
+
+    async def _follow(
+        self,
+        response: httpx.Response,
+        session_id: str | None,
+        message: JSONObject,
+        target: MessageSink | None,
+    ) -> JSONObject:
+        outcome: JSONObject | Exception
+        async with anyio.create_task_group() as tg:
+            reply = functools.partial(self.reply, session_id)
+            stream = sse.MessageStream(tg, target, reply, message["id"])
+            try:
+                outcome = await self._await_response(response, session_id, stream)
+            except (httpx.TransportError, *WIRE_ERRORS) as exc:  # raised below, outside the group
+                outcome = exc
+            tg.cancel_scope.cancel()  # server->client requests still open are moot now
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    async def _await_response(
+        self, response: httpx.Response, session_id: str | None, stream: sse.MessageStream
+    ) -> JSONObject:
+        reply = await stream.pump(response.aiter_bytes())
+        idle = 0
+        while reply is None:
+            # "If the client wishes to resume after a disconnection (whether due to network
+            # failure or server-initiated closure), it SHOULD issue an HTTP GET to the MCP
+            # endpoint, and include the Last-Event-ID header"; no event id, nothing to resume.
+            seen = stream.decoder.last_event_id
+            if not seen or idle >= _MAX_IDLE_RESUMES:
+                logger.warning("upstream %s: the stream ended before the response", self.name)
+                raise UpstreamFailed()
+            # "The client MUST respect the retry field, waiting the given number of
+            # milliseconds before attempting to reconnect."
+            await anyio.sleep((stream.decoder.retry_ms or 0) / 1000)
+            headers = self.headers(session_id, accept=SSE)
+            headers["Last-Event-ID"] = seen
+            async with self._http.stream(
+                "GET", self._url, headers=headers, timeout=_STREAM_TIMEOUT
+            ) as resumed:
+                await self._check(resumed, session_id)
+                if _media_type(resumed) != SSE:
+                    raise UpstreamFailed()
+                reply = await stream.pump(resumed.aiter_bytes())
+            idle = 0 if stream.decoder.last_event_id != seen else idle + 1
+        return reply
+
+    async def _check(self, response: httpx.Response, session_id: str | None) -> None:
+        if response.is_success:
+            return
+        # "The server MAY terminate the session at any time, after which it MUST respond to
+        # requests containing that session ID with HTTP 404 Not Found."
+        if response.status_code == 404 and session_id:
+            raise UpstreamSessionExpired()
+        logger.warning("upstream %s: HTTP %d", self.name, response.status_code)
+        body = await _read_body(response, _MAX_ERROR_BODY)
+        reply = rpc.decode(body) if body.strip() else None
+        if reply is not None and isinstance(reply.get("error"), dict):
+            raise UpstreamRpcError(reply["error"])
+        raise UpstreamFailed()
+
+
+def _translate(exc: httpx.TransportError) -> GatewayError:
+    """Could not connect (UpstreamUnavailable), or the exchange broke mid-way (UpstreamFailed)."""
+    logger.info("upstream transport error: %r", exc)
+    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
+        return UpstreamUnavailable()
+    return UpstreamFailed()
+
+
+def valid_session_id(session_id: str) -> bool:
+    return _SESSION_ID.fullmatch(session_id) is not None
+
+
+def _session_header(response: httpx.Response) -> str:
+    session_id = response.headers.get("Mcp-Session-Id", "")
+    if session_id and not valid_session_id(session_id):
+        logger.warning("upstream returned a malformed Mcp-Session-Id")
+        raise UpstreamFailed()
+    return str(session_id)
+
+
+def _media_type(response: httpx.Response) -> str:
+    return str(response.headers.get("content-type", "")).partition(";")[0].strip().lower()
+
+
+async def _read_body(response: httpx.Response, limit: int) -> bytes:
+    body = bytearray()
+    async for chunk in response.aiter_bytes():
+        body += chunk
+        if len(body) > limit:
+            raise UpstreamFailed()
+    return bytes(body)

@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+
+from authz_mcp.config.model import HttpUpstreamConfig, StdioUpstreamConfig
+from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.upstream import HttpUpstream, StdioUpstream, Upstream, build_upstream, create_http_client
+from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command, http_demo_server
+
+CLIENT_CAPABILITIES: JSONObject = {"sampling": {}, "roots": {"listChanged": True}, "elicitation": {}}
+
+
+def stdio_config(*demo_args: str) -> StdioUpstreamConfig:
+    command, args = demo_stdio_command(*demo_args)
+    return StdioUpstreamConfig(transport="stdio", command=command, args=tuple(args), cwd=PROJECT_ROOT)
+
+
+def http_config(url: str, **headers: str) -> HttpUpstreamConfig:
+    return HttpUpstreamConfig(transport="streamable-http", url=url, headers=headers)
+
+
+@pytest.fixture
+async def http_client() -> AsyncIterator[httpx.AsyncClient]:
+    async with create_http_client() as client:
+        yield client
+
+
+@pytest.fixture
+async def demo_url() -> AsyncIterator[str]:
+    async with http_demo_server() as url:
+        yield url
+
+
+@pytest.fixture
+async def stdio_upstream() -> AsyncIterator[StdioUpstream]:
+    upstream = StdioUpstream("demo", stdio_config(), client_capabilities=CLIENT_CAPABILITIES)
+    await upstream.start()
+    yield upstream
+    await upstream.aclose()
+
+
+@pytest.fixture
+async def http_upstream(demo_url: str, http_client: httpx.AsyncClient) -> AsyncIterator[HttpUpstream]:
+    upstream = HttpUpstream(
+        "demo", http_config(demo_url), http=http_client, client_capabilities=CLIENT_CAPABILITIES
+    )
+    await upstream.start()
+    yield upstream
+    await upstream.aclose()
+
+
+@pytest.fixture(params=["stdio", "http"])
+async def upstream(request: pytest.FixtureRequest, http_client: httpx.AsyncClient) -> AsyncIterator[Upstream]:
+    """The demo server behind each transport, built the way the gateway builds it."""
+    if request.param == "stdio":
+        built = build_upstream(
+            "demo", stdio_config(), http=http_client, client_capabilities=CLIENT_CAPABILITIES
+        )
+        await built.start()
+        yield built
+        await built.aclose()
+        return
+    async with http_demo_server() as url:
+        built = build_upstream(
+            "demo", http_config(url), http=http_client, client_capabilities=CLIENT_CAPABILITIES
+        )
+        await built.start()
+        yield built
+        await built.aclose()
+
+
+@pytest.fixture
+async def handle(upstream: Upstream) -> str:
+    """A downstream session's upstream session, as the proxy would open it."""
+    return await upstream.open_session(CLIENT_CAPABILITIES)
