@@ -29,7 +29,10 @@ def expand_env(value: Any, environ: Mapping[str, str], path: str = "") -> Any:
 
         return _ENV_REF.sub(substitute, value)
     if isinstance(value, dict):
-        return {key: expand_env(item, environ, f"{path}.{key}" if path else str(key)) for key, item in value.items()}
+        return {
+            key: expand_env(item, environ, f"{path}.{key}" if path else str(key))
+            for key, item in value.items()
+        }
     if isinstance(value, list):
         return [expand_env(item, environ, f"{path}[{index}]") for index, item in enumerate(value)]
     return value

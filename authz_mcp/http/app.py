@@ -1,0 +1,70 @@
+"""The Starlette application: the MCP endpoint, metadata, health."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from authz_mcp.auth import Authenticator, protected_resource_metadata, resource_metadata_url
+from authz_mcp.errors import GatewayError, http_body
+from authz_mcp.http.endpoint import McpEndpoint
+from authz_mcp.http.guards import HostOriginGuard
+from authz_mcp.proxy.gateway import Gateway
+
+logger = logging.getLogger(__name__)
+
+
+def build_app(gateway: Gateway, authenticator: Authenticator) -> Starlette:
+    config = gateway.config
+    endpoint = McpEndpoint(gateway, authenticator, resource_metadata_url(config))
+    metadata = protected_resource_metadata(config)
+
+    async def resource_metadata(request: Request) -> Response:
+        # RFC 9728 §3: metadata is public; CORS lets browser-based clients read it.
+        return JSONResponse(metadata, headers={"Access-Control-Allow-Origin": "*"})
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    async def readyz(request: Request) -> Response:
+        details: dict[str, Any] = {
+            "policy": gateway.policy.version,
+            "upstreams": {name: up.available for name, up in gateway.upstreams.items()},
+        }
+        try:
+            await gateway.store.ping()
+            details["store"] = "ok"
+        except GatewayError:
+            details["store"] = "unavailable"
+            return JSONResponse({"status": "unavailable", **details}, status_code=503)
+        return JSONResponse({"status": "ready", **details})
+
+    async def http_error(request: Request, exc: Exception) -> Response:
+        status = exc.status_code if isinstance(exc, HTTPException) else 500
+        body = {"jsonrpc": "2.0", "id": None, "error": {"code": -32600, "message": "Not found"}}
+        return JSONResponse(body, status_code=status if status != 500 else 404)
+
+    async def internal_error(request: Request, exc: Exception) -> Response:
+        # The outermost boundary: log the details, show the client nothing of them.
+        logger.exception("unhandled error serving %s %s", request.method, request.url.path)
+        return JSONResponse(http_body(GatewayError()), status_code=500)
+
+    routes = [
+        Route("/mcp", endpoint),
+        Route("/.well-known/oauth-protected-resource/mcp", resource_metadata, methods=["GET"]),
+        Route("/.well-known/oauth-protected-resource", resource_metadata, methods=["GET"]),
+        Route("/healthz", healthz, methods=["GET"]),
+        Route("/readyz", readyz, methods=["GET"]),
+    ]
+    return Starlette(
+        routes=routes,
+        middleware=[Middleware(HostOriginGuard, config=config.server)],
+        exception_handlers={HTTPException: http_error, Exception: internal_error},
+    )

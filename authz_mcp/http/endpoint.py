@@ -1,0 +1,201 @@
+"""The MCP endpoint, Streamable HTTP (spec 2025-11-25 basic/transports).
+
+One request, in order (DESIGN §1): size limit -> authenticate -> parse ->
+resolve the session -> dispatch -> relay the reply as JSON, or as SSE when the
+upstream sends anything before its response.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import anyio
+
+from authz_mcp.auth import Authenticator, Identity, www_authenticate
+from authz_mcp.errors import (
+    AuthenticationError,
+    BodyTooLarge,
+    GatewayError,
+    InvalidRequest,
+    InvalidToken,
+    MethodNotAllowed,
+    NotAcceptable,
+    ParseError,
+    SessionRequired,
+    UnsupportedMediaType,
+    UnsupportedProtocolVersion,
+)
+from authz_mcp.http.asgi import Receive, Scope, Send, header, send_empty, send_error
+from authz_mcp.http.streams import EventStream, reply
+from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.proxy.context import Call
+from authz_mcp.proxy.dispatch import classify, handle_notification
+from authz_mcp.proxy.gateway import Gateway
+from authz_mcp.proxy.methods.lifecycle import LEGACY_VERSIONS
+from authz_mcp.sessions import SessionRecord
+
+logger = logging.getLogger(__name__)
+
+SESSION_HEADER = b"mcp-session-id"
+VERSION_HEADER = b"mcp-protocol-version"
+
+
+def _accepts(scope: Scope, *types: str) -> bool:
+    accept = (header(scope, b"accept") or "").lower()
+    offered = {part.split(";")[0].strip() for part in accept.split(",")}
+    return "*/*" in offered or all(t in offered for t in types)
+
+
+class McpEndpoint:
+    def __init__(self, gateway: Gateway, authenticator: Authenticator, resource_metadata_url: str) -> None:
+        self.gateway = gateway
+        self.authenticator = authenticator
+        self.resource_metadata_url = resource_metadata_url
+        self.max_body = gateway.config.server.max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await self._serve(scope, receive, send)
+        except AuthenticationError as exc:
+            challenge = www_authenticate(exc, self.resource_metadata_url)
+            await send_error(send, exc, {"WWW-Authenticate": challenge})
+        except GatewayError as exc:
+            await send_error(send, exc, {"Allow": "GET, POST, DELETE"} if exc.http_status == 405 else None)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
+        method = scope["method"]
+        if method not in ("POST", "GET", "DELETE"):
+            raise MethodNotAllowed()
+        # RFC 6750 §2.3 allows URI-query tokens; the MCP authorization spec forbids them.
+        if b"access_token=" in scope.get("query_string", b""):
+            raise InvalidToken("access token in the query string")
+        if method == "POST":
+            await self._post(scope, receive, send)
+        elif method == "GET":
+            await self._get(scope, receive, send)
+        else:
+            await self._delete(scope, send)
+
+    async def _authenticate(self, scope: Scope) -> Identity:
+        return await self.authenticator.authenticate(header(scope, b"authorization"))
+
+    async def _session(self, scope: Scope, identity: Identity) -> SessionRecord:
+        session_id = header(scope, SESSION_HEADER)
+        if not session_id:
+            raise SessionRequired()
+        record = await self.gateway.resolve_session(session_id, identity)
+        version = header(scope, VERSION_HEADER)
+        # basic/transports: an invalid or unsupported MCP-Protocol-Version MUST get 400.
+        if version is not None and version not in LEGACY_VERSIONS:
+            raise UnsupportedProtocolVersion()
+        return record
+
+    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
+        declared = header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            raise BodyTooLarge()
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                raise InvalidRequest("Client disconnected")
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body:
+                raise BodyTooLarge()
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                return b"".join(chunks)
+
+    async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _accepts(scope, "application/json", "text/event-stream"):
+            raise NotAcceptable()
+        content_type = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            raise UnsupportedMediaType()
+        declared = header(scope, b"content-length")
+        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+            raise BodyTooLarge()
+        identity = await self._authenticate(scope)
+        message = _parse(await self._read_body(scope, receive))
+        kind = classify(message)
+        if kind == "request" and message["method"] == "initialize":
+            if header(scope, SESSION_HEADER):
+                raise InvalidRequest("initialize must not carry a session")
+            session: SessionRecord | None = None
+        elif (
+            kind == "request" and message["method"] == "server/discover" and not header(scope, SESSION_HEADER)
+        ):
+            # The 2026-07-28 era is not served yet: answering -32601 makes dual-era
+            # clients fall back to initialize (spec basic/versioning).
+            await reply(
+                send,
+                {
+                    "jsonrpc": "2.0",
+                    "id": message["id"],
+                    "error": {"code": -32601, "message": "Method not found: server/discover"},
+                },
+            )
+            return
+        else:
+            session = await self._session(scope, identity)
+        if kind == "response":
+            assert session is not None
+            self.gateway.pending.resolve(session.session_id, message)
+            await send_empty(send, 202)
+            return
+        params = message.get("params") or {}
+        stream = EventStream(send)
+        call = Call(identity, session, stream.send, message.get("id", ""), message["method"], params)
+        if kind == "notification":
+            await handle_notification(self.gateway, call)
+            await send_empty(send, 202)
+            return
+        await stream.run(self.gateway, call)
+
+    async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not _accepts(scope, "text/event-stream"):
+            raise NotAcceptable()
+        identity = await self._authenticate(scope)
+        session = await self._session(scope, identity)
+        stream = EventStream(send)
+        notifications = self.gateway.notifications
+        try:
+            async with anyio.create_task_group() as group:
+                # Registered before the response starts: once the client sees the stream
+                # open, nothing sent to it can be missed.
+                await notifications.attach(identity, session, stream.send, group)
+                await stream.open({"mcp-session-id": session.session_id})
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                group.cancel_scope.cancel()
+        finally:
+            notifications.detach(session.session_id, stream.send)
+            await stream.close()
+
+    async def _delete(self, scope: Scope, send: Send) -> None:
+        identity = await self._authenticate(scope)
+        session = await self._session(scope, identity)
+        await self.gateway.end_session(session)
+        await send_empty(send, 204)
+
+
+def _parse(body: bytes) -> Any:
+    try:
+        message = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        raise ParseError() from exc
+    if isinstance(message, list):
+        # JSON-RPC batching was removed in protocol 2025-06-18.
+        raise InvalidRequest("JSON-RPC batches are not supported")
+    return message
+
+
+def session_header(call: Call) -> dict[str, str]:
+    return {"mcp-session-id": call.session.session_id} if call.session is not None else {}
+
+
+__all__ = ["JSONObject", "McpEndpoint", "session_header"]

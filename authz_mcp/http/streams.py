@@ -1,0 +1,96 @@
+"""One HTTP response carrying MCP messages: plain JSON, or an SSE stream.
+
+A POST's reply is JSON when the upstream answers before sending anything
+else; as soon as a progress notification, log message or server->client
+request must go out first, the response becomes `text/event-stream` and the
+final JSON-RPC response is its last event (spec basic/transports).
+"""
+
+from __future__ import annotations
+
+import logging
+
+import anyio
+
+from authz_mcp.http.asgi import Send, encode_json, send_json
+from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.proxy.context import Call
+from authz_mcp.proxy.dispatch import dispatch
+from authz_mcp.proxy.gateway import Gateway
+
+logger = logging.getLogger(__name__)
+
+
+async def reply(send: Send, message: JSONObject, headers: dict[str, str] | None = None) -> None:
+    await send_json(send, 200, message, headers)
+
+
+class EventStream:
+    def __init__(self, send: Send) -> None:
+        self._send = send
+        self._lock = anyio.Lock()
+        self._started = False
+        self._closed = False
+        self._headers: dict[str, str] = {}
+
+    async def open(self, headers: dict[str, str] | None = None) -> None:
+        """Start the stream now (a GET stream), unless a message already started it."""
+        self._headers = headers or {}
+        async with self._lock:
+            if not self._started:
+                await self._start(self._headers)
+
+    async def _start(self, headers: dict[str, str]) -> None:
+        raw = [
+            (b"content-type", b"text/event-stream"),
+            (b"cache-control", b"no-cache, no-transform"),
+            (b"x-accel-buffering", b"no"),
+        ]
+        raw.extend((k.encode("latin-1"), v.encode("latin-1")) for k, v in headers.items())
+        self._started = True
+        await self._send({"type": "http.response.start", "status": 200, "headers": raw})
+
+    async def _write(self, message: JSONObject, *, last: bool = False) -> bool:
+        if self._closed:
+            return False
+        event = b"event: message\ndata: " + encode_json(message) + b"\n\n"
+        try:
+            await self._send({"type": "http.response.body", "body": event, "more_body": not last})
+        except OSError:
+            self._closed = True
+            return False
+        if last:
+            self._closed = True
+        return True
+
+    async def send(self, message: JSONObject) -> bool:
+        """The outbox: deliver one message to the client on this response."""
+        async with self._lock:
+            if self._closed:
+                return False
+            if not self._started:
+                await self._start(self._headers)
+            return await self._write(message)
+
+    async def run(self, gateway: Gateway, call: Call) -> None:
+        """Dispatch `call` and write its response as JSON or as the stream's last event."""
+        if call.session is not None:
+            self._headers = {"mcp-session-id": call.session.session_id}
+        response = await dispatch(gateway, call)
+        if call.session is not None:
+            self._headers = {"mcp-session-id": call.session.session_id}
+        async with self._lock:
+            if not self._started:
+                self._closed = True
+                await reply(self._send, response, self._headers)
+                return
+            await self._write(response, last=True)
+
+    async def close(self) -> None:
+        async with self._lock:
+            if self._started and not self._closed:
+                self._closed = True
+                try:
+                    await self._send({"type": "http.response.body", "body": b"", "more_body": False})
+                except OSError:
+                    logger.debug("stream already closed by the client")

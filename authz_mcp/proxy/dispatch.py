@@ -1,0 +1,118 @@
+"""JSON-RPC message handling: validation, method table, error translation."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from functools import partial
+from typing import Any
+
+import anyio
+
+from authz_mcp.errors import (
+    GatewayError,
+    InvalidRequest,
+    MethodNotFound,
+    RequestCancelled,
+    jsonrpc_error_response,
+)
+from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.proxy.catalog import Kind
+from authz_mcp.proxy.context import Call
+from authz_mcp.proxy.gateway import Gateway
+from authz_mcp.proxy.methods import invoke, lifecycle, listing
+from authz_mcp.upstream.base import SHARED_SESSION, UpstreamRpcError
+
+logger = logging.getLogger(__name__)
+
+Handler = Callable[[Gateway, Call], Awaitable[JSONObject]]
+
+METHODS: dict[str, Handler] = {
+    "initialize": lifecycle.initialize,
+    "ping": lifecycle.ping,
+    "logging/setLevel": lifecycle.set_level,
+    "tools/list": partial(listing.list_items, kind=Kind.TOOLS),
+    "prompts/list": partial(listing.list_items, kind=Kind.PROMPTS),
+    "resources/list": partial(listing.list_items, kind=Kind.RESOURCES),
+    "resources/templates/list": partial(listing.list_items, kind=Kind.TEMPLATES),
+    "tools/call": invoke.call_tool,
+    "prompts/get": invoke.get_prompt,
+    "resources/read": invoke.read_resource,
+    "resources/subscribe": invoke.subscribe,
+    "resources/unsubscribe": invoke.unsubscribe,
+    "completion/complete": invoke.complete,
+}
+
+
+def classify(message: Any) -> str:
+    """'request', 'notification' or 'response'; raises InvalidRequest otherwise."""
+    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
+        raise InvalidRequest("Expected a JSON-RPC 2.0 object")
+    has_id = "id" in message
+    if has_id and not (isinstance(message["id"], str | int) and not isinstance(message["id"], bool)):
+        raise InvalidRequest("id must be a string or an integer")
+    if "method" in message:
+        if not isinstance(message["method"], str) or not message["method"]:
+            raise InvalidRequest("method must be a non-empty string")
+        if "params" in message and not isinstance(message["params"], dict):
+            raise InvalidRequest("params must be an object")
+        return "request" if has_id else "notification"
+    if has_id and (("result" in message) != ("error" in message)):
+        return "response"
+    raise InvalidRequest("Not a request, notification or response")
+
+
+async def dispatch(gateway: Gateway, call: Call) -> JSONObject:
+    """Serve one client request; always returns a JSON-RPC response message."""
+    handler = METHODS.get(call.method)
+    try:
+        if handler is None:
+            raise MethodNotFound(f"Method not found: {call.method}")
+        with anyio.CancelScope() as scope:
+            key = gateway.inflight.key(call.session_key, call.request_id)
+            gateway.inflight.scopes[key] = scope
+            try:
+                result = await handler(gateway, call)
+            finally:
+                gateway.inflight.scopes.pop(key, None)
+        if scope.cancelled_caught:
+            return jsonrpc_error_response(call.request_id, RequestCancelled())
+        return {"jsonrpc": "2.0", "id": call.request_id, "result": result}
+    except UpstreamRpcError as exc:
+        return {"jsonrpc": "2.0", "id": call.request_id, "error": _sanitized(exc.error)}
+    except GatewayError as exc:
+        if exc.http_status >= 500:
+            logger.warning("%s failed: %s", call.method, exc)
+        return jsonrpc_error_response(call.request_id, exc)
+    except Exception:  # boundary: one request's bug must not become a 500 or a traceback
+        logger.exception("%s failed unexpectedly", call.method)
+        return jsonrpc_error_response(call.request_id, GatewayError())
+
+
+def _sanitized(error: JSONObject) -> JSONObject:
+    """An upstream's error object, reduced to the fields JSON-RPC defines."""
+    code = error.get("code")
+    message = error.get("message")
+    clean: JSONObject = {
+        "code": code if isinstance(code, int) and not isinstance(code, bool) else -32603,
+        "message": message if isinstance(message, str) else "Upstream error",
+    }
+    if "data" in error:
+        clean["data"] = error["data"]
+    return clean
+
+
+async def handle_notification(gateway: Gateway, call: Call) -> None:
+    """Client notifications: cancellation and roots changes; others are accepted and dropped."""
+    if call.method == "notifications/cancelled":
+        request_id = call.params.get("requestId")
+        if isinstance(request_id, str | int) and not isinstance(request_id, bool):
+            gateway.inflight.cancel(call.session_key, request_id)
+        return
+    if call.method == "notifications/roots/list_changed" and call.session is not None:
+        for name, handle in call.session.upstream_sessions.items():
+            if handle != SHARED_SESSION and name in gateway.upstreams:
+                try:
+                    await gateway.upstreams[name].notify(handle, call.method, call.params or None)
+                except GatewayError:
+                    logger.info("upstream %s: roots change not delivered", name)

@@ -1,0 +1,174 @@
+"""The proxy core: sessions, permitted views and routing to upstreams.
+
+The HTTP layer authenticates, resolves the session and hands each JSON-RPC
+message to `Gateway.dispatch`. Handlers for each method live in `methods/`.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+import time
+from collections import defaultdict
+from collections.abc import Mapping
+
+import anyio
+from anyio.abc import TaskGroup
+
+from authz_mcp.auth.identity import Identity
+from authz_mcp.config import Config
+from authz_mcp.errors import SessionNotFound
+from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.observability.audit import AuditLog
+from authz_mcp.policy import PolicyEngine
+from authz_mcp.proxy.catalog import Catalog
+from authz_mcp.proxy.catalog_manager import CatalogManager
+from authz_mcp.proxy.context import Call
+from authz_mcp.proxy.cursor import CursorCodec
+from authz_mcp.proxy.notifications import NotificationRouter
+from authz_mcp.proxy.relay import InFlight, PendingClientRequests, RequestRelay
+from authz_mcp.proxy.view import PermittedView, ViewCache
+from authz_mcp.sessions import SessionRecord, SessionStore
+from authz_mcp.upstream.base import SHARED_SESSION, Upstream, UpstreamSessionExpired
+
+logger = logging.getLogger(__name__)
+
+
+class Gateway:
+    def __init__(
+        self,
+        config: Config,
+        policy: PolicyEngine,
+        store: SessionStore,
+        upstreams: Mapping[str, Upstream],
+        audit: AuditLog,
+        *,
+        secret_key: bytes | None = None,
+    ) -> None:
+        self.config = config
+        self.policy = policy
+        self.store = store
+        self.upstreams = dict(upstreams)
+        self.audit = audit
+        self.cursors = CursorCodec(secret_key or secrets.token_bytes(32))
+        prefixes = {name: cfg.name_prefix(name) for name, cfg in config.upstreams.items()}
+        self.catalogs = CatalogManager(self.upstreams, prefixes, config.server.upstream_timeout_seconds)
+        self.views = ViewCache()
+        self.pending = PendingClientRequests()
+        self.inflight = InFlight()
+        self.notifications = NotificationRouter(self)
+        self._handle_locks: dict[str, anyio.Lock] = defaultdict(anyio.Lock)
+        for upstream in self.upstreams.values():
+            upstream.set_unsolicited_handler(self.notifications.handler_for(upstream.name))
+
+    # --- lifecycle ---------------------------------------------------------------
+
+    async def start(self, background: TaskGroup, *, strict: bool = True) -> None:
+        """Start every upstream and fetch what the available ones offer.
+
+        `strict`: a tool or prompt name exposed by two upstreams is a startup error.
+        The gateway's own upstream sessions are listened to in `background`, so list
+        changes refresh the catalog even while no client has a stream open.
+        """
+        async with anyio.create_task_group() as group:
+            for upstream in self.upstreams.values():
+                group.start_soon(upstream.start)
+        await self.catalogs.refresh_all(strict=strict)
+        for upstream in self.upstreams.values():
+            background.start_soon(upstream.listen, SHARED_SESSION)
+
+    async def aclose(self) -> None:
+        with anyio.CancelScope(shield=True):
+            for upstream in self.upstreams.values():
+                await upstream.aclose()
+
+    def replace_policy(self, policy: PolicyEngine) -> None:
+        """Swap in a new policy; views are keyed by its version, so none is reused."""
+        self.policy = policy
+
+    # --- sessions ----------------------------------------------------------------
+
+    async def resolve_session(self, session_id: str, identity: Identity) -> SessionRecord:
+        """The session, if it exists and belongs to `identity`.
+
+        Unknown, expired and another user's sessions all answer 404, so a session id
+        reveals nothing and is never proof of identity (DESIGN §3).
+        """
+        record = await self.store.get(session_id)
+        if record is None or not hmac.compare_digest(record.owner.encode(), identity.key.encode()):
+            raise SessionNotFound()
+        return record
+
+    async def create_session(
+        self, identity: Identity, protocol_version: str, client_info: JSONObject, capabilities: JSONObject
+    ) -> SessionRecord:
+        record = SessionRecord(
+            session_id=secrets.token_urlsafe(32),
+            owner=identity.key,
+            protocol_version=protocol_version,
+            client_info=client_info,
+            client_capabilities=capabilities,
+            created_at=time.time(),
+            upstream_sessions={},
+        )
+        await self.store.create(record)
+        return record
+
+    async def end_session(self, record: SessionRecord) -> None:
+        await self.notifications.forget_session(record)
+        for name, handle in record.upstream_sessions.items():
+            upstream = self.upstreams.get(name)
+            if upstream is not None and handle != SHARED_SESSION:
+                try:
+                    await upstream.close_session(handle)
+                except Exception:  # boundary: a failing upstream must not keep a session alive
+                    logger.warning("upstream %s: closing session failed", name, exc_info=True)
+        await self.store.delete(record.session_id)
+
+    # --- views -------------------------------------------------------------------
+
+    async def catalog(self) -> Catalog:
+        return await self.catalogs.current()
+
+    async def view_for(self, identity: Identity) -> PermittedView:
+        return self.views.get(await self.catalogs.current(), self.policy, identity)
+
+    # --- routing -----------------------------------------------------------------
+
+    def timeout_for(self, upstream: str) -> float:
+        configured = self.config.upstreams[upstream].timeout_seconds
+        return configured or self.config.server.upstream_timeout_seconds
+
+    async def upstream_handle(self, call: Call, name: str, *, renew: bool = False) -> str:
+        """The upstream session that serves this client session, opened on first use."""
+        session = call.session
+        if session is None:
+            return SHARED_SESSION
+        handle = session.upstream_sessions.get(name)
+        if handle is not None and not renew:
+            await self.notifications.bind_handle(name, handle, session.session_id)
+            return handle
+        async with self._handle_locks[f"{session.session_id}\x1f{name}"]:
+            handle = session.upstream_sessions.get(name)
+            if handle is None or renew:
+                handle = await self.upstreams[name].open_session(session.client_capabilities)
+                await self.store.set_upstream_session(session.session_id, name, handle)
+                session.upstream_sessions[name] = handle
+        await self.notifications.bind_handle(name, handle, session.session_id)
+        return handle
+
+    async def forward(self, call: Call, upstream_name: str, method: str, params: JSONObject) -> JSONObject:
+        """Send a request upstream on the client's behalf and return the upstream's result."""
+        upstream = self.upstreams[upstream_name]
+        timeout = self.timeout_for(upstream_name)
+        relay = RequestRelay(call.session_key, call.client_capabilities, call.outbox, self.pending, timeout)
+        upstream_params = relay.rewrite_params(params) or {}
+        handle = await self.upstream_handle(call, upstream_name)
+        sink = relay.sink(self.notifications.handler_for_request(upstream_name, handle))
+        try:
+            return await upstream.request(handle, method, upstream_params, sink=sink, timeout=timeout)
+        except UpstreamSessionExpired:
+            handle = await self.upstream_handle(call, upstream_name, renew=True)
+            sink = relay.sink(self.notifications.handler_for_request(upstream_name, handle))
+            return await upstream.request(handle, method, upstream_params, sink=sink, timeout=timeout)

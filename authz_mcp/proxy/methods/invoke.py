@@ -1,0 +1,134 @@
+"""tools/call, prompts/get, resources/read, subscriptions and completion.
+
+A hidden item answers exactly as a missing one (DESIGN §2): the same error
+code and message. Only the audit line tells them apart.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+from authz_mcp.errors import GatewayError, InvalidParams, ResourceNotFound
+from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.policy import Decision
+from authz_mcp.proxy.catalog import Entry, Kind
+from authz_mcp.proxy.context import Call
+from authz_mcp.upstream.base import SHARED_SESSION
+
+if TYPE_CHECKING:
+    from authz_mcp.proxy.gateway import Gateway
+
+
+def _string_param(params: JSONObject, key: str) -> str:
+    value = params.get(key)
+    if not isinstance(value, str) or not value:
+        raise InvalidParams(f"{key} must be a non-empty string")
+    return value
+
+
+def _audit(
+    gateway: Gateway, call: Call, started: float, item: str, upstream: str | None, decision: Decision | None
+) -> None:
+    gateway.audit.record(
+        identity=call.identity,
+        session=call.session_key,
+        method=call.method,
+        upstream=upstream,
+        item=item,
+        allowed=bool(decision and decision.allowed),
+        reason=decision.reason if decision is not None else "no such item",
+        started=started,
+    )
+
+
+async def _named(
+    gateway: Gateway, call: Call, kind: Kind, not_found: GatewayError
+) -> tuple[Entry, JSONObject]:
+    started = time.perf_counter()
+    name = _string_param(call.params, "name")
+    view = await gateway.view_for(call.identity)
+    entry, decision = view.lookup(kind, name)
+    _audit(gateway, call, started, name, entry.upstream if entry else None, decision)
+    if entry is None or decision is None or not decision.allowed:
+        raise not_found
+    return entry, {**call.params, "name": entry.original}
+
+
+async def call_tool(gateway: Gateway, call: Call) -> JSONObject:
+    name = call.params.get("name")
+    entry, params = await _named(gateway, call, Kind.TOOLS, InvalidParams(f"Unknown tool: {name}"))
+    return await gateway.forward(call, entry.upstream, call.method, params)
+
+
+async def get_prompt(gateway: Gateway, call: Call) -> JSONObject:
+    name = call.params.get("name")
+    entry, params = await _named(gateway, call, Kind.PROMPTS, InvalidParams(f"Unknown prompt: {name}"))
+    return await gateway.forward(call, entry.upstream, call.method, params)
+
+
+async def _readable(gateway: Gateway, call: Call, uri: str) -> str:
+    started = time.perf_counter()
+    view = await gateway.view_for(call.identity)
+    upstream, decision = view.resource(uri)
+    _audit(gateway, call, started, uri, upstream, decision)
+    if upstream is None or decision is None or not decision.allowed:
+        raise ResourceNotFound(data={"uri": uri})
+    return upstream
+
+
+async def read_resource(gateway: Gateway, call: Call) -> JSONObject:
+    uri = _string_param(call.params, "uri")
+    upstream = await _readable(gateway, call, uri)
+    return await gateway.forward(call, upstream, call.method, call.params)
+
+
+async def subscribe(gateway: Gateway, call: Call) -> JSONObject:
+    uri = _string_param(call.params, "uri")
+    upstream = await _readable(gateway, call, uri)
+    result = await gateway.forward(call, upstream, call.method, call.params)
+    assert call.session is not None
+    await gateway.store.add_subscription(call.session.session_id, uri)
+    gateway.notifications.subscribers[uri].add(call.session.session_id)
+    return result
+
+
+async def unsubscribe(gateway: Gateway, call: Call) -> JSONObject:
+    uri = _string_param(call.params, "uri")
+    upstream = await _readable(gateway, call, uri)
+    assert call.session is not None
+    subscribers = gateway.notifications.subscribers[uri]
+    subscribers.discard(call.session.session_id)
+    await gateway.store.remove_subscription(call.session.session_id, uri)
+    if subscribers and await gateway.upstream_handle(call, upstream) == SHARED_SESSION:
+        return {}  # a shared connection stays subscribed while anyone else is
+    return await gateway.forward(call, upstream, call.method, call.params)
+
+
+async def complete(gateway: Gateway, call: Call) -> JSONObject:
+    """completion/complete is authorized by its `ref`: the prompt or the resource (template)."""
+    started = time.perf_counter()
+    ref = call.params.get("ref")
+    if not isinstance(ref, dict):
+        raise InvalidParams("ref must be an object")
+    view = await gateway.view_for(call.identity)
+    if ref.get("type") == "ref/prompt":
+        name = _string_param(ref, "name")
+        entry, decision = view.lookup(Kind.PROMPTS, name)
+        _audit(gateway, call, started, name, entry.upstream if entry else None, decision)
+        if entry is None or decision is None or not decision.allowed:
+            raise InvalidParams(f"Unknown prompt: {name}")
+        params = {**call.params, "ref": {**ref, "name": entry.original}}
+        return await gateway.forward(call, entry.upstream, call.method, params)
+    if ref.get("type") == "ref/resource":
+        uri = _string_param(ref, "uri")
+        template, decision = view.lookup(Kind.TEMPLATES, uri)
+        if template is None:
+            upstream, decision = view.resource(uri)
+        else:
+            upstream = template.upstream
+        _audit(gateway, call, started, uri, upstream, decision)
+        if upstream is None or decision is None or not decision.allowed:
+            raise ResourceNotFound(data={"uri": uri})
+        return await gateway.forward(call, upstream, call.method, call.params)
+    raise InvalidParams("ref.type must be ref/prompt or ref/resource")

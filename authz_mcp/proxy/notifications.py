@@ -1,0 +1,200 @@
+"""Upstream-initiated messages, delivered only to clients entitled to them.
+
+- `*/list_changed`: the catalog is refetched, and each client with an open
+  stream whose permitted view of that kind changed is told; others hear nothing.
+- `resources/updated`: to the sessions subscribed to the URI that may read it.
+- log messages and server->client requests on a per-session upstream stream:
+  to that session; on the shared stdio connection they cannot be attributed,
+  so requests are refused and logs dropped.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import anyio
+from anyio.abc import TaskGroup
+
+from authz_mcp.auth.identity import Identity
+from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.proxy.catalog import Kind
+from authz_mcp.proxy.relay import Outbox, RequestRelay
+from authz_mcp.sessions import SessionRecord
+from authz_mcp.upstream.base import SHARED_SESSION, MessageSink, UnsolicitedHandler
+
+if TYPE_CHECKING:
+    from authz_mcp.proxy.gateway import Gateway
+
+logger = logging.getLogger(__name__)
+
+_LISTEN_OPEN_TIMEOUT = 5.0
+
+_LIST_CHANGED: dict[str, tuple[Kind, ...]] = {
+    "notifications/tools/list_changed": (Kind.TOOLS,),
+    "notifications/prompts/list_changed": (Kind.PROMPTS,),
+    "notifications/resources/list_changed": (Kind.RESOURCES, Kind.TEMPLATES),
+}
+
+
+class _Listener:
+    def __init__(self, identity: Identity, record: SessionRecord, outbox: Outbox, group: TaskGroup) -> None:
+        self.identity = identity
+        self.record = record
+        self.outbox = outbox
+        self.group = group
+        self.listening: set[tuple[str, str]] = set()
+
+
+class NotificationRouter:
+    def __init__(self, gateway: Gateway) -> None:
+        self._gateway = gateway
+        self._listeners: dict[str, _Listener] = {}
+        self._handle_owner: dict[tuple[str, str], str] = {}
+        self.subscribers: dict[str, set[str]] = defaultdict(set)
+        self._refresh_lock = anyio.Lock()
+
+    # --- registration --------------------------------------------------------------
+
+    async def attach(
+        self, identity: Identity, record: SessionRecord, outbox: Outbox, group: TaskGroup
+    ) -> None:
+        """A client opened its stream for server-initiated messages (the GET stream).
+
+        The session's upstream streams are listened to in `group` for as long as the
+        client's stream stays open, including upstream sessions opened later.
+        """
+        listener = _Listener(identity, record, outbox, group)
+        self._listeners[record.session_id] = listener
+        for uri in record.subscriptions:
+            self.subscribers[uri].add(record.session_id)
+        for name, handle in record.upstream_sessions.items():
+            await self._listen(listener, name, handle)
+
+    async def _listen(self, listener: _Listener, upstream: str, handle: str) -> None:
+        """Listen to one upstream session's stream; returns once it is open (bounded),
+        so a request forwarded next cannot trigger a message that nobody hears."""
+        if handle == SHARED_SESSION or (upstream, handle) in listener.listening:
+            return
+        target = self._gateway.upstreams.get(upstream)
+        if target is None:
+            return
+        listener.listening.add((upstream, handle))
+        with anyio.move_on_after(_LISTEN_OPEN_TIMEOUT):
+            await listener.group.start(target.listen, handle)
+
+    def detach(self, session_id: str, outbox: Outbox) -> None:
+        listener = self._listeners.get(session_id)
+        if listener is not None and listener.outbox is outbox:
+            del self._listeners[session_id]
+
+    async def bind_handle(self, upstream: str, handle: str, session_id: str) -> None:
+        if handle != SHARED_SESSION:
+            self._handle_owner[(upstream, handle)] = session_id
+            listener = self._listeners.get(session_id)
+            if listener is not None:
+                await self._listen(listener, upstream, handle)
+
+    async def forget_session(self, record: SessionRecord) -> None:
+        self._listeners.pop(record.session_id, None)
+        for name, handle in record.upstream_sessions.items():
+            self._handle_owner.pop((name, handle), None)
+        for sessions in self.subscribers.values():
+            sessions.discard(record.session_id)
+
+    def stream_of(self, session_id: str) -> Outbox | None:
+        listener = self._listeners.get(session_id)
+        return listener.outbox if listener is not None else None
+
+    # --- delivery ------------------------------------------------------------------
+
+    def handler_for(self, upstream: str) -> UnsolicitedHandler:
+        async def handle(handle: str, message: JSONObject) -> JSONObject | None:
+            return await self._route(upstream, handle, message)
+
+        return handle
+
+    def handler_for_request(self, upstream: str, handle: str) -> MessageSink:
+        async def handle_message(message: JSONObject) -> JSONObject | None:
+            return await self._route(upstream, handle, message)
+
+        return handle_message
+
+    async def _route(self, upstream: str, handle: str, message: JSONObject) -> JSONObject | None:
+        method = message.get("method")
+        if not isinstance(method, str):
+            return None
+        if "id" in message:
+            return await self._server_request(upstream, handle, message)
+        if method in _LIST_CHANGED:
+            await self.list_changed(upstream, _LIST_CHANGED[method])
+        elif method == "notifications/resources/updated":
+            await self._resource_updated(message)
+        elif method == "notifications/message" and handle != SHARED_SESSION:
+            owner = self._handle_owner.get((upstream, handle))
+            outbox = self.stream_of(owner) if owner else None
+            if outbox is not None:
+                await outbox(message)
+        return None
+
+    async def _server_request(self, upstream: str, handle: str, message: JSONObject) -> JSONObject:
+        owner = self._handle_owner.get((upstream, handle)) if handle != SHARED_SESSION else None
+        listener = self._listeners.get(owner) if owner else None
+        if listener is None:
+            return {
+                "jsonrpc": "2.0",
+                "id": message.get("id"),
+                "error": {"code": -32603, "message": "No client stream to relay this request to"},
+            }
+        relay = RequestRelay(
+            listener.record.session_id,
+            listener.record.client_capabilities,
+            listener.outbox,
+            self._gateway.pending,
+            self._gateway.timeout_for(upstream),
+        )
+        answer = await relay.sink(self.handler_for_request(upstream, handle))(message)
+        return answer or {"jsonrpc": "2.0", "id": message.get("id"), "result": {}}
+
+    async def _resource_updated(self, message: JSONObject) -> None:
+        params = message.get("params") or {}
+        uri = params.get("uri")
+        if not isinstance(uri, str):
+            return
+        for session_id in list(self.subscribers.get(uri, ())):
+            listener = self._listeners.get(session_id)
+            if listener is None:
+                continue
+            view = await self._gateway.view_for(listener.identity)
+            _, decision = view.resource(uri)
+            if decision is not None and decision.allowed:
+                await listener.outbox(message)
+
+    async def list_changed(self, upstream: str | None, kinds: tuple[Kind, ...]) -> None:
+        """Refetch (when an upstream changed) and tell each client whose view changed."""
+        async with self._refresh_lock:
+            before = {
+                sid: await self._visible(listener.identity, kinds)
+                for sid, listener in self._listeners.items()
+            }
+            if upstream is not None and not await self._gateway.catalogs.refresh(upstream):
+                return
+            for session_id, old in before.items():
+                listener = self._listeners.get(session_id)
+                if listener is None:
+                    continue
+                new = await self._visible(listener.identity, kinds)
+                changed = {
+                    _list_changed_method(kind) for kind, o, n in zip(kinds, old, new, strict=True) if o != n
+                }
+                for method in sorted(changed):
+                    await listener.outbox({"jsonrpc": "2.0", "method": method})
+
+    async def _visible(self, identity: Identity, kinds: tuple[Kind, ...]) -> list[list[JSONObject]]:
+        view = await self._gateway.view_for(identity)
+        return [view.items(kind) for kind in kinds]
+
+
+def _list_changed_method(kind: Kind) -> str:
+    return f"notifications/{kind.capability}/list_changed"

@@ -1,0 +1,157 @@
+"""Messages the upstream sends while a request runs, carried to the right client.
+
+Progress tokens and server->client request ids are replaced by gateway-unique
+values on the way up and restored on the way down, so no client can see or
+collide with another client's ids, and an upstream cannot address a client
+directly.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import anyio
+
+from authz_mcp.jsonrpc import JSONObject, RequestId
+from authz_mcp.upstream.base import MessageSink
+
+logger = logging.getLogger(__name__)
+
+Outbox = Callable[[JSONObject], Awaitable[bool]]
+"""Sends one message to the client; False when there is nowhere to send it."""
+
+_CAPABILITY_FOR = {
+    "sampling/createMessage": "sampling",
+    "elicitation/create": "elicitation",
+    "roots/list": "roots",
+}
+
+
+def _error_reply(upstream_id: Any, code: int, message: str) -> JSONObject:
+    return {"jsonrpc": "2.0", "id": upstream_id, "error": {"code": code, "message": message}}
+
+
+class PendingClientRequests:
+    """Server->client requests awaiting the client's answer, per session."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[tuple[str, str], tuple[anyio.Event, list[JSONObject]]] = {}
+
+    async def ask(self, session_key: str, outbox: Outbox, request: JSONObject, timeout: float) -> JSONObject:
+        """Relay `request` to the client and return its answer (result or error object)."""
+        gateway_id = f"authz-mcp-{secrets.token_hex(12)}"
+        event = anyio.Event()
+        answer: list[JSONObject] = []
+        self._waiting[(session_key, gateway_id)] = (event, answer)
+        try:
+            sent = await outbox({**request, "id": gateway_id})
+            if not sent:
+                return {"error": {"code": -32603, "message": "Client has no open stream for this request"}}
+            with anyio.move_on_after(timeout):
+                await event.wait()
+            if not answer:
+                return {"error": {"code": -32001, "message": "Client did not answer in time"}}
+            return answer[0]
+        finally:
+            self._waiting.pop((session_key, gateway_id), None)
+
+    def resolve(self, session_key: str, message: JSONObject) -> bool:
+        """Deliver a client's response; False if no request of that session waits for it."""
+        response_id = message.get("id")
+        if not isinstance(response_id, str):
+            return False
+        waiting = self._waiting.get((session_key, response_id))
+        if waiting is None:
+            return False
+        event, answer = waiting
+        if not answer:
+            answer.append(message)
+            event.set()
+        return True
+
+
+@dataclass
+class InFlight:
+    """Client requests being served, so `notifications/cancelled` can reach them."""
+
+    scopes: dict[tuple[str, str], anyio.CancelScope] = field(default_factory=dict)
+
+    @staticmethod
+    def key(session_key: str, request_id: RequestId) -> tuple[str, str]:
+        return session_key, f"{type(request_id).__name__}:{request_id}"
+
+    def cancel(self, session_key: str, request_id: RequestId) -> bool:
+        scope = self.scopes.get(self.key(session_key, request_id))
+        if scope is None:
+            return False
+        scope.cancel()
+        return True
+
+
+@dataclass
+class RequestRelay:
+    """Builds the sink for one client request."""
+
+    session_key: str
+    client_capabilities: JSONObject
+    outbox: Outbox
+    pending: PendingClientRequests
+    timeout: float
+    client_progress_token: Any = None
+    gateway_progress_token: str | None = None
+
+    def rewrite_params(self, params: JSONObject | None) -> JSONObject | None:
+        """Replace the client's progress token with a gateway-unique one."""
+        if not params:
+            return params
+        meta = params.get("_meta")
+        if not isinstance(meta, dict) or "progressToken" not in meta:
+            return params
+        self.client_progress_token = meta["progressToken"]
+        self.gateway_progress_token = f"authz-mcp-{secrets.token_hex(12)}"
+        return {**params, "_meta": {**meta, "progressToken": self.gateway_progress_token}}
+
+    def sink(self, on_other: MessageSink) -> MessageSink:
+        async def deliver(message: JSONObject) -> JSONObject | None:
+            method = message.get("method")
+            if "id" in message and isinstance(method, str):
+                return await self._server_request(message, method)
+            if method == "notifications/progress":
+                params = message.get("params") or {}
+                if (
+                    self.gateway_progress_token is None
+                    or params.get("progressToken") != self.gateway_progress_token
+                ):
+                    return None
+                await self.outbox(
+                    {**message, "params": {**params, "progressToken": self.client_progress_token}}
+                )
+                return None
+            if method == "notifications/message":
+                await self.outbox(message)
+                return None
+            return await on_other(message)
+
+        return deliver
+
+    async def _server_request(self, message: JSONObject, method: str) -> JSONObject:
+        upstream_id = message.get("id")
+        if method == "ping":
+            return {"jsonrpc": "2.0", "id": upstream_id, "result": {}}
+        capability = _CAPABILITY_FOR.get(method)
+        if capability is None or capability not in self.client_capabilities:
+            return _error_reply(upstream_id, -32601, f"Client does not support {method}")
+        request = {"jsonrpc": "2.0", "method": method}
+        if "params" in message:
+            request["params"] = message["params"]
+        answer = await self.pending.ask(self.session_key, self.outbox, request, self.timeout)
+        reply: JSONObject = {"jsonrpc": "2.0", "id": upstream_id}
+        if "result" in answer:
+            reply["result"] = answer["result"]
+        else:
+            reply["error"] = answer.get("error") or {"code": -32603, "message": "Invalid client response"}
+        return reply
