@@ -1,0 +1,220 @@
+"""Bad input gets its defined error (DESIGN §7), never a 500; identity guards the session."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.gateway.conftest import Mint
+from tests.support.gateway import GatewayProcess
+
+ACCEPT = "application/json, text/event-stream"
+INIT = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "t", "version": "1"},
+    },
+}
+
+
+def _headers(token: str, session: str | None = None, **extra: str) -> dict[str, str]:
+    headers = {"Authorization": f"Bearer {token}", "Accept": ACCEPT, "Content-Type": "application/json"}
+    if session:
+        headers["Mcp-Session-Id"] = session
+    headers.update(extra)
+    return headers
+
+
+def _open_session(gateway: GatewayProcess, token: str) -> str:
+    response = httpx.post(gateway.url, json=INIT, headers=_headers(token), timeout=10)
+    assert response.status_code == 200
+    session = response.headers["mcp-session-id"]
+    initialized = {"jsonrpc": "2.0", "method": "notifications/initialized"}
+    assert (
+        httpx.post(gateway.url, json=initialized, headers=_headers(token, session), timeout=10).status_code
+        == 202
+    )
+    return session
+
+
+def _post(
+    gateway: GatewayProcess, token: str, session: str | None, body: Any, **headers: str
+) -> httpx.Response:
+    content = body if isinstance(body, bytes) else json.dumps(body).encode()
+    return httpx.post(gateway.url, content=content, headers=_headers(token, session, **headers), timeout=10)
+
+
+def test_initialize_answers_with_a_session_and_the_negotiated_version(
+    gateway: GatewayProcess, mint: Mint
+) -> None:
+    response = httpx.post(gateway.url, json=INIT, headers=_headers(mint("alice")), timeout=10)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["result"]["protocolVersion"] == "2025-11-25"
+    assert body["result"]["capabilities"]["tools"] == {"listChanged": True}
+    session = response.headers["mcp-session-id"]
+    assert len(session) >= 32
+    assert all(0x21 <= ord(ch) <= 0x7E for ch in session)
+
+
+def test_unknown_client_version_gets_the_latest_the_gateway_speaks(
+    gateway: GatewayProcess, mint: Mint
+) -> None:
+    body = {**INIT, "params": {**INIT["params"], "protocolVersion": "1999-01-01"}}  # type: ignore[dict-item]
+    response = httpx.post(gateway.url, json=body, headers=_headers(mint("alice")), timeout=10)
+    assert response.json()["result"]["protocolVersion"] == "2025-11-25"
+
+
+def test_another_users_session_is_not_found(gateway: GatewayProcess, mint: Mint) -> None:
+    session = _open_session(gateway, mint("alice"))
+    ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+    answered = _post(gateway, mint("alice"), session, ping)
+    assert answered.status_code == 200
+    assert answered.json() == {"jsonrpc": "2.0", "id": 2, "result": {}}
+    stolen = _post(gateway, mint("bob"), session, ping)
+    unknown = _post(gateway, mint("bob"), "no-such-session", ping)
+    assert stolen.status_code == unknown.status_code == 404
+    assert stolen.json() == unknown.json()
+    get = httpx.get(gateway.url, headers=_headers(mint("bob"), session), timeout=10)
+    assert get.status_code == 404
+    delete = httpx.delete(gateway.url, headers=_headers(mint("bob"), session), timeout=10)
+    assert delete.status_code == 404
+    assert _post(gateway, mint("alice"), session, ping).status_code == 200
+
+
+def test_deleted_session_is_gone(gateway: GatewayProcess, mint: Mint) -> None:
+    token = mint("alice")
+    session = _open_session(gateway, token)
+    assert httpx.delete(gateway.url, headers=_headers(token, session), timeout=10).status_code == 204
+    assert _post(gateway, token, session, {"jsonrpc": "2.0", "id": 3, "method": "ping"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"{not json", 400, -32700),
+        (b"", 400, -32700),
+        (b"[]", 400, -32600),
+        ([{"jsonrpc": "2.0", "id": 1, "method": "ping"}], 400, -32600),
+        ({"jsonrpc": "1.0", "id": 1, "method": "ping"}, 400, -32600),
+        ({"jsonrpc": "2.0", "id": {"x": 1}, "method": "ping"}, 400, -32600),
+        ({"jsonrpc": "2.0", "id": 1, "method": 5}, 400, -32600),
+        ({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": [1, 2]}, 400, -32600),
+        ({"jsonrpc": "2.0", "id": 1}, 400, -32600),
+        ("just a string", 400, -32600),
+        ({"jsonrpc": "2.0", "id": 1, "method": "no/such/method"}, 200, -32601),
+        ({"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": {"name": 7}}, 200, -32602),
+        ({"jsonrpc": "2.0", "id": 1, "method": "resources/read", "params": {}}, 200, -32602),
+        ({"jsonrpc": "2.0", "id": 1, "method": "tools/list", "params": {"cursor": "forged"}}, 200, -32602),
+    ],
+)
+def test_malformed_messages_get_their_defined_error(
+    gateway: GatewayProcess, mint: Mint, body: Any, status: int, code: int
+) -> None:
+    token = mint("alice")
+    session = _open_session(gateway, token)
+    response = _post(gateway, token, session, body)
+    assert response.status_code == status
+    assert response.json()["error"]["code"] == code
+
+
+def test_oversized_body_is_413(gateway: GatewayProcess, mint: Mint) -> None:
+    token = mint("alice")
+    session = _open_session(gateway, token)
+    huge = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "tools/call",
+        "params": {"name": "demo__echo", "x": "a" * 70000},
+    }
+    response = _post(gateway, token, session, huge)
+    assert response.status_code == 413
+    chunked = httpx.post(
+        gateway.url,
+        content=iter([json.dumps(huge).encode()]),
+        headers=_headers(token, session),
+        timeout=10,
+    )
+    assert chunked.status_code == 413
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/event-stream", "text/html"])
+def test_post_must_accept_json_and_event_stream(gateway: GatewayProcess, mint: Mint, accept: str) -> None:
+    response = httpx.post(gateway.url, json=INIT, headers=_headers(mint("alice"), Accept=accept), timeout=10)
+    assert response.status_code == 406
+
+
+def test_wrong_content_type_is_415(gateway: GatewayProcess, mint: Mint) -> None:
+    response = _post(gateway, mint("alice"), None, INIT, **{"Content-Type": "text/plain"})
+    assert response.status_code == 415
+
+
+def test_requests_without_a_session_are_400(gateway: GatewayProcess, mint: Mint) -> None:
+    response = _post(gateway, mint("alice"), None, {"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+    assert response.status_code == 400
+
+
+def test_unsupported_protocol_version_header_is_400(gateway: GatewayProcess, mint: Mint) -> None:
+    token = mint("alice")
+    session = _open_session(gateway, token)
+    ping = {"jsonrpc": "2.0", "id": 1, "method": "ping"}
+    response = _post(gateway, token, session, ping, **{"MCP-Protocol-Version": "1999-01-01"})
+    assert response.status_code == 400
+
+
+def test_foreign_origin_and_host_are_403(gateway: GatewayProcess, mint: Mint) -> None:
+    token = mint("alice")
+    assert _post(gateway, token, None, INIT, Origin="https://evil.example").status_code == 403
+    assert _post(gateway, token, None, INIT, Origin="http://localhost:3000").status_code == 200
+    assert _post(gateway, token, None, INIT, Host="evil.example").status_code == 403
+
+
+def test_unsupported_http_method_is_405(gateway: GatewayProcess, mint: Mint) -> None:
+    response = httpx.put(gateway.url, headers=_headers(mint("alice")), timeout=10)
+    assert response.status_code == 405
+
+
+def test_missing_token_gets_401_with_resource_metadata(gateway: GatewayProcess) -> None:
+    response = httpx.post(gateway.url, json=INIT, headers={"Accept": ACCEPT}, timeout=10)
+    assert response.status_code == 401
+    challenge = response.headers["www-authenticate"]
+    assert challenge == (
+        f'Bearer resource_metadata="{gateway.base_url}/.well-known/oauth-protected-resource/mcp"'
+    )
+    assert response.json()["error"]["code"] == -32600
+
+
+def test_token_in_query_string_is_refused(gateway: GatewayProcess, mint: Mint) -> None:
+    response = httpx.post(
+        f"{gateway.url}?access_token={mint('alice')}", json=INIT, headers={"Accept": ACCEPT}, timeout=10
+    )
+    assert response.status_code == 401
+    assert 'error="invalid_token"' in response.headers["www-authenticate"]
+
+
+def test_protected_resource_metadata_names_the_mcp_resource(gateway: GatewayProcess) -> None:
+    for path in ("/.well-known/oauth-protected-resource/mcp", "/.well-known/oauth-protected-resource"):
+        response = httpx.get(gateway.base_url + path, timeout=10)
+        assert response.status_code == 200
+        assert response.json()["resource"] == gateway.url
+        assert response.json()["authorization_servers"]
+
+
+def test_health_and_readiness(gateway: GatewayProcess) -> None:
+    assert httpx.get(f"{gateway.base_url}/healthz", timeout=10).json() == {"status": "ok"}
+    ready = httpx.get(f"{gateway.base_url}/readyz", timeout=10).json()
+    assert ready["status"] == "ready"
+    assert ready["upstreams"] == {"demo": True, "web": True}
+
+
+def test_unknown_paths_are_404_json(gateway: GatewayProcess) -> None:
+    response = httpx.get(f"{gateway.base_url}/nope", timeout=10)
+    assert response.status_code == 404
+    assert response.json()["error"]["code"] == -32600

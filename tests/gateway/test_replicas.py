@@ -1,0 +1,124 @@
+"""Two `serve` processes on one Redis: a session continues on either replica."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
+from tests.support.issuer import RunningIssuer
+from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command
+
+REDIS_URL = os.environ.get("AUTHZ_MCP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+POLICY = Path(__file__).with_name("policy.csv")
+ACCEPT = "application/json, text/event-stream"
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    prefix = f"authz-mcp-test:{uuid.uuid4().hex}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+@contextlib.contextmanager
+def _replicas(
+    issuer: RunningIssuer, web_upstream: str, prefix: str, tmp_path: Path
+) -> Iterator[tuple[GatewayProcess, GatewayProcess, str]]:
+    command, args = demo_stdio_command()
+    # Both replicas answer to one public URL (what a load balancer would give them).
+    public_url = f"http://127.0.0.1:{free_port()}"
+    with contextlib.ExitStack() as stack:
+        replicas = []
+        for _ in range(2):
+            config = gateway_config(
+                tmp_path,
+                port=free_port(),
+                issuer_url=issuer.url,
+                upstreams={
+                    "demo": {"transport": "stdio", "command": command, "args": args, "cwd": PROJECT_ROOT},
+                    "web": {"transport": "streamable-http", "url": web_upstream},
+                },
+                policy={"file": str(POLICY)},
+                store={"url": REDIS_URL, "key_prefix": prefix},
+                server={"public_url": public_url, "allowed_hosts": ["127.0.0.1"]},
+            )
+            replicas.append(stack.enter_context(running_gateway(config, tmp_path)))
+        yield replicas[0], replicas[1], public_url
+
+
+def _rpc(replica: GatewayProcess, token: str, session: str | None, method: str, params: Any = None) -> Any:
+    headers = {"Authorization": f"Bearer {token}", "Accept": ACCEPT, "Content-Type": "application/json"}
+    if session:
+        headers["Mcp-Session-Id"] = session
+    body: dict[str, Any] = {"jsonrpc": "2.0", "id": 1, "method": method}
+    if params is not None:
+        body["params"] = params
+    return httpx.post(f"{replica.base_url}/mcp", json=body, headers=headers, timeout=20)
+
+
+def test_a_session_started_on_one_replica_continues_on_the_other(
+    issuer: RunningIssuer, web_upstream: str, redis_prefix: str, tmp_path: Path
+) -> None:
+    with _replicas(issuer, web_upstream, redis_prefix, tmp_path) as (first, second, public_url):
+        token = issuer.issuer.mint("alice", audience=f"{public_url}/mcp")
+        init = _rpc(
+            first,
+            token,
+            None,
+            "initialize",
+            {
+                "protocolVersion": "2025-11-25",
+                "capabilities": {},
+                "clientInfo": {"name": "t", "version": "1"},
+            },
+        )
+        assert init.status_code == 200, init.text
+        session = init.headers["mcp-session-id"]
+        echo = {"name": "web__echo", "arguments": {"text": "from the first"}}
+        assert "from the first" in _rpc(first, token, session, "tools/call", echo).text
+
+        record = _stored_session(redis_prefix)
+        web_handle = record["upstream:web"]
+
+        echo = {"name": "web__echo", "arguments": {"text": "from the second"}}
+        moved = _rpc(second, token, session, "tools/call", echo)
+        assert moved.status_code == 200
+        assert "from the second" in moved.text
+        # The upstream session was resumed, not replaced.
+        assert _stored_session(redis_prefix)["upstream:web"] == web_handle
+
+        stdio = _rpc(
+            second, token, session, "tools/call", {"name": "demo__echo", "arguments": {"text": "stdio"}}
+        )
+        assert "stdio" in stdio.text
+
+        bob = issuer.issuer.mint("bob", audience=f"{public_url}/mcp")
+        assert _rpc(second, bob, session, "ping").status_code == 404
+
+        first.kill()
+        again = _rpc(
+            second, token, session, "tools/call", {"name": "web__echo", "arguments": {"text": "alive"}}
+        )
+        assert "alive" in again.text
+
+
+def _stored_session(prefix: str) -> dict[str, str]:
+    client = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}session:*"))
+        assert len(keys) == 1
+        return dict(client.hgetall(keys[0]))  # type: ignore[arg-type]
+    finally:
+        client.close()
