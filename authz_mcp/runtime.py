@@ -17,7 +17,7 @@ from authz_mcp.observability.audit import AuditLog
 from authz_mcp.policy import PolicyEngine
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.sessions import open_session_store
-from authz_mcp.upstream import build_upstream
+from authz_mcp.upstream import build_upstream, create_http_client
 
 # What the gateway tells upstreams it can relay; each is only used when the
 # downstream client declared it (the relay checks per request).
@@ -38,11 +38,9 @@ async def open_runtime(config: Config, *, strict: bool = True) -> AsyncIterator[
     policy = PolicyEngine.load(config.policy.model, config.policy.file)
     store = open_session_store(config.store, idle_seconds=config.server.session_idle_seconds)
     audit = AuditLog.open(config.audit.path)
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=100)
-    timeout = httpx.Timeout(config.server.upstream_timeout_seconds, connect=5.0)
     async with (
-        httpx.AsyncClient(limits=limits, timeout=timeout) as upstream_http,
-        httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False) as auth_http,
+        create_http_client() as upstream_http,
+        httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False, trust_env=False) as auth_http,
     ):
         upstreams = {
             name: build_upstream(
@@ -53,8 +51,9 @@ async def open_runtime(config: Config, *, strict: bool = True) -> AsyncIterator[
         gateway = Gateway(config, policy, store, upstreams, audit)
         authenticator = Authenticator(config, auth_http)
         try:
+            await gateway.start(strict=strict)
             async with anyio.create_task_group() as background:
-                await gateway.start(background, strict=strict)
+                gateway.listen(background)
                 yield Runtime(config, gateway, authenticator, build_app(gateway, authenticator))
                 background.cancel_scope.cancel()
         finally:

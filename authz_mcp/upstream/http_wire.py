@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 
 import anyio
 import httpx
@@ -28,6 +28,7 @@ JSON, SSE = "application/json", "text/event-stream"
 # A stream may stay quiet for as long as a tool runs: its reads are bounded by the
 # request's own deadline, not by httpx.
 _STREAM_TIMEOUT = httpx.Timeout(10.0, read=None)
+_DRAIN_TIMEOUT = 0.5
 _SHORT_TIMEOUT = httpx.Timeout(10.0)
 _MAX_ERROR_BODY = 64 * 1024
 _MAX_IDLE_RESUMES = 5
@@ -177,7 +178,10 @@ class HttpWire:
     async def _await_response(
         self, response: httpx.Response, session_id: str | None, stream: sse.MessageStream
     ) -> JSONObject:
-        reply = await stream.pump(response.aiter_bytes())
+        chunks = response.aiter_bytes()
+        reply = await stream.pump(chunks)
+        if reply is not None:
+            await _drain(chunks)
         idle = 0
         while reply is None:
             # "If the client wishes to resume after a disconnection (whether due to network
@@ -248,3 +252,15 @@ async def _read_body(response: httpx.Response, limit: int) -> bytes:
         if len(body) > limit:
             raise UpstreamFailed()
     return bytes(body)
+
+
+async def _drain(chunks: AsyncIterator[bytes]) -> None:
+    """Read a reply stream to its end, so its connection goes back to the pool.
+
+    Servers end a POST's stream right after its response ("After the JSON-RPC
+    response has been sent, the server SHOULD close the SSE stream"); one that
+    keeps it open past the bound just costs the connection.
+    """
+    with anyio.move_on_after(_DRAIN_TIMEOUT):
+        async for _ in chunks:
+            pass
