@@ -26,7 +26,7 @@ from authz_mcp.proxy.catalog import Catalog
 from authz_mcp.proxy.catalog_manager import CatalogManager
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.cursor import CursorCodec
-from authz_mcp.proxy.notifications import NotificationRouter
+from authz_mcp.proxy.notifications import NotificationRouter, listen_quietly
 from authz_mcp.proxy.relay import InFlight, PendingClientRequests, RequestRelay
 from authz_mcp.proxy.view import PermittedView, ViewCache
 from authz_mcp.sessions import SessionRecord, SessionStore
@@ -64,19 +64,21 @@ class Gateway:
 
     # --- lifecycle ---------------------------------------------------------------
 
-    async def start(self, background: TaskGroup, *, strict: bool = True) -> None:
+    async def start(self, *, strict: bool = True) -> None:
         """Start every upstream and fetch what the available ones offer.
 
         `strict`: a tool or prompt name exposed by two upstreams is a startup error.
-        The gateway's own upstream sessions are listened to in `background`, so list
-        changes refresh the catalog even while no client has a stream open.
         """
         async with anyio.create_task_group() as group:
             for upstream in self.upstreams.values():
                 group.start_soon(upstream.start)
         await self.catalogs.refresh_all(strict=strict)
+
+    def listen(self, background: TaskGroup) -> None:
+        """Listen to the gateway's own upstream sessions, so list changes refresh the
+        catalog even while no client has a stream open."""
         for upstream in self.upstreams.values():
-            background.start_soon(upstream.listen, SHARED_SESSION)
+            background.start_soon(listen_quietly, upstream, SHARED_SESSION)
 
     async def aclose(self) -> None:
         with anyio.CancelScope(shield=True):

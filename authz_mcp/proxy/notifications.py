@@ -15,14 +15,21 @@ from collections import defaultdict
 from typing import TYPE_CHECKING
 
 import anyio
-from anyio.abc import TaskGroup
+from anyio.abc import TaskGroup, TaskStatus
 
 from authz_mcp.auth.identity import Identity
+from authz_mcp.errors import GatewayError
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.relay import Outbox, RequestRelay
 from authz_mcp.sessions import SessionRecord
-from authz_mcp.upstream.base import SHARED_SESSION, MessageSink, UnsolicitedHandler
+from authz_mcp.upstream.base import (
+    SHARED_SESSION,
+    MessageSink,
+    UnsolicitedHandler,
+    Upstream,
+    UpstreamSessionExpired,
+)
 
 if TYPE_CHECKING:
     from authz_mcp.proxy.gateway import Gateway
@@ -82,7 +89,7 @@ class NotificationRouter:
             return
         listener.listening.add((upstream, handle))
         with anyio.move_on_after(_LISTEN_OPEN_TIMEOUT):
-            await listener.group.start(target.listen, handle)
+            await listener.group.start(listen_quietly, target, handle)
 
     def detach(self, session_id: str, outbox: Outbox) -> None:
         listener = self._listeners.get(session_id)
@@ -198,3 +205,13 @@ class NotificationRouter:
 
 def _list_changed_method(kind: Kind) -> str:
     return f"notifications/{kind.capability}/list_changed"
+
+
+async def listen_quietly(
+    target: Upstream, handle: str, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED
+) -> None:
+    """Listen to an upstream stream; one that ends or fails must not take its task group down."""
+    try:
+        await target.listen(handle, task_status=task_status)
+    except (GatewayError, UpstreamSessionExpired) as exc:
+        logger.info("upstream %s: stream ended (%s)", target.name, type(exc).__name__)
