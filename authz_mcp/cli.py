@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
+import signal
 import socket
 import sys
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
 
 import uvicorn
 
@@ -64,6 +67,21 @@ class _Server(uvicorn.Server):
         super().__init__(config)
         self.url = url
 
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        """SIGINT/SIGTERM start a graceful shutdown. Unlike uvicorn's own, the signal is
+        not raised again afterwards, so the gateway's cleanup (upstream processes, store,
+        audit log) runs and the process exits 0."""
+        if threading.current_thread() is not threading.main_thread():
+            yield
+            return
+        previous = {sig: signal.signal(sig, self.handle_exit) for sig in (signal.SIGINT, signal.SIGTERM)}
+        try:
+            yield
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
@@ -81,6 +99,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    # One line per upstream request is noise on the hot path; failures still show.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # casbin logs the whole model and every rule at INFO.
+    logging.getLogger("casbin").setLevel(logging.WARNING)
     try:
         if args.command == "demo":
             from authz_mcp.demo.run import run_demo

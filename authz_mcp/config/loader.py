@@ -34,13 +34,27 @@ def expand_env(value: Any, environ: Mapping[str, str], path: str = "") -> Any:
             for key, item in value.items()
         }
     if isinstance(value, list):
-        return [expand_env(item, environ, f"{path}[{index}]") for index, item in enumerate(value)]
+        return [expand_env(item, environ, f"{path}.{index}") for index, item in enumerate(value)]
     return value
+
+
+_TRANSPORT_TAGS = frozenset({"stdio", "streamable-http"})
+
+
+def _config_path(loc: tuple[int | str, ...]) -> str:
+    """The key's path as written in the file: pydantic's location without the
+    transport tag it inserts after an upstream's name."""
+    parts = [
+        part
+        for index, part in enumerate(loc)
+        if not (index == 2 and loc[0] == "upstreams" and part in _TRANSPORT_TAGS)
+    ]
+    return ".".join(str(part) for part in parts) or "<root>"
 
 
 def _describe(error: ValidationError, source: str) -> str:
     first = error.errors()[0]
-    where = ".".join(str(part) for part in first["loc"]) or "<root>"
+    where = _config_path(tuple(first["loc"]))
     if first["type"] == "extra_forbidden":
         return f"{source}: unknown key {where}"
     return f"{source}: {where}: {first['msg']}"
@@ -51,7 +65,10 @@ def parse_config(data: Any, *, source: str = "<config>", environ: Mapping[str, s
         data = {}
     if not isinstance(data, dict):
         raise ConfigError(f"{source}: the top level must be a mapping")
-    expanded = expand_env(data, os.environ if environ is None else environ)
+    try:
+        expanded = expand_env(data, os.environ if environ is None else environ)
+    except ConfigError as exc:
+        raise ConfigError(f"{source}: {exc}") from exc
     try:
         return Config.model_validate(expanded)
     except ValidationError as exc:

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 _UPSTREAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
+
+
+def _read_only(value: Mapping[str, Any]) -> Mapping[str, Any]:
+    return MappingProxyType(dict(value))
+
+
+# `frozen=True` stops attribute assignment only; mappings are made read-only too.
+FrozenStrMap = Annotated[Mapping[str, str], AfterValidator(_read_only)]
 
 
 class _Frozen(BaseModel):
@@ -116,14 +126,14 @@ class StdioUpstreamConfig(_UpstreamBase):
     transport: Literal["stdio"]
     command: str
     args: tuple[str, ...] = ()
-    env: dict[str, str] = Field(default_factory=dict)
+    env: FrozenStrMap = Field(default_factory=dict)
     cwd: str | None = None
 
 
 class HttpUpstreamConfig(_UpstreamBase):
     transport: Literal["streamable-http"]
     url: str
-    headers: dict[str, str] = Field(default_factory=dict)
+    headers: FrozenStrMap = Field(default_factory=dict)
 
     @field_validator("url")
     @classmethod
@@ -147,12 +157,14 @@ class Config(_Frozen):
     auth: AuthConfig = Field(default_factory=AuthConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     policy: PolicyConfig = Field(default_factory=PolicyConfig)
-    upstreams: dict[str, UpstreamConfig] = Field(default_factory=dict)
+    upstreams: Annotated[Mapping[str, UpstreamConfig], AfterValidator(_read_only)] = Field(
+        default_factory=dict
+    )
     audit: AuditConfig = Field(default_factory=AuditConfig)
 
     @field_validator("upstreams")
     @classmethod
-    def _names(cls, value: dict[str, UpstreamConfig]) -> dict[str, UpstreamConfig]:
+    def _names(cls, value: Mapping[str, UpstreamConfig]) -> Mapping[str, UpstreamConfig]:
         for name in value:
             if not _UPSTREAM_NAME.match(name):
                 raise ValueError(

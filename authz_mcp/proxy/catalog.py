@@ -14,6 +14,7 @@ from enum import Enum
 
 from mcp.shared.uri_template import InvalidUriTemplate, UriTemplate
 
+from authz_mcp.errors import ConfigError
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.policy import prompt_object, resource_object, tool_object
 from authz_mcp.proxy.naming import exposed_name
@@ -53,7 +54,7 @@ class UpstreamLists:
     items: Mapping[Kind, tuple[JSONObject, ...]]
 
 
-class CatalogCollision(Exception):
+class CatalogCollision(ConfigError):
     def __init__(self, kind: Kind, exposed: str, first: str, second: str) -> None:
         super().__init__(
             f"{kind.capability[:-1]} name {exposed!r} is exposed by both upstream {first!r} "
