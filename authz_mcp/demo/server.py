@@ -183,7 +183,10 @@ async def serve_http(
 ) -> None:
     app = server.streamable_http_app(host=host, json_response=json_response, stateless_http=stateless)
     # Bind first so port 0 resolves to the real port before the URL is announced.
-    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose protocol says
+    # TCP, and without it every reply written in two parts waits for a delayed ACK (~40 ms).
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind((host, port))
     bound_port = sock.getsockname()[1]

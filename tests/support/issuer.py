@@ -35,7 +35,7 @@ class RunningIssuer:
 @contextlib.contextmanager
 def running_issuer(*, kid: str | None = None) -> Iterator[RunningIssuer]:
     """Serve a fresh DevIssuer whose issuer URL is its own base URL."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
     port = sock.getsockname()[1]

@@ -1,0 +1,175 @@
+"""The processes a benchmark run talks to, each started on 127.0.0.1 and stopped on exit.
+
+The demo upstream and the gateway run as real processes whose output goes to files rather than
+pipes: nothing in the benchmark process has to drain them while it measures, and a gateway
+that fails to start leaves its stderr behind to report. Every wait is bounded.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from authz_mcp.auth.devissuer import DevIssuer
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+START_TIMEOUT = 30.0
+STOP_TIMEOUT = 10.0
+_POLL_INTERVAL = 0.02
+
+BENCH_USER = "bench"
+UPSTREAM_NAME = "web"
+
+
+class StartError(RuntimeError):
+    """A service did not come up; the message carries what it printed."""
+
+
+@dataclass(frozen=True)
+class Gateway:
+    url: str
+    """The gateway's MCP endpoint, also the audience its tokens must carry."""
+    stderr_path: Path
+    audit_path: Path
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def tail(path: Path, lines: int = 40) -> str:
+    if not path.exists():
+        return "(no output)"
+    return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
+
+
+@contextlib.contextmanager
+def demo_upstream(workdir: Path, extra_tools: int) -> Iterator[str]:
+    """The demo server over Streamable HTTP; yields its /mcp URL."""
+    stdout_path = workdir / "upstream.out"
+    stderr_path = workdir / "upstream.err"
+    module_args = ["authz_mcp.demo.server", "http", "--host", "127.0.0.1", "--port", "0"]
+    command = [sys.executable, "-m", *module_args, "--extra-tools", str(extra_tools)]
+    with _process(command, stdout_path, stderr_path) as process:
+        found: list[str] = []
+
+        def ready() -> bool:
+            text = stdout_path.read_text(encoding="utf-8") if stdout_path.exists() else ""
+            found.extend(
+                line.split(" ", 1)[1].strip() for line in text.splitlines() if line.startswith("READY ")
+            )
+            return bool(found)
+
+        _wait_for(ready, process, "demo upstream", stderr_path)
+        yield found[0]
+
+
+@contextlib.contextmanager
+def dev_issuer() -> Iterator[DevIssuer]:
+    """A DevIssuer serving its JWKS from a uvicorn thread; the socket is bound before it starts."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    issuer = DevIssuer.generate(f"http://127.0.0.1:{sock.getsockname()[1]}")
+    server = issuer.server("127.0.0.1", sock.getsockname()[1])
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while not server.started:
+            thread.join(_POLL_INTERVAL)
+            if not thread.is_alive() or time.monotonic() > deadline:
+                raise StartError("dev issuer did not start")
+        yield issuer
+    finally:
+        server.should_exit = True
+        thread.join(STOP_TIMEOUT)
+        sock.close()
+
+
+def gateway_config(workdir: Path, *, port: int, issuer_url: str, upstream_url: str) -> dict[str, Any]:
+    policy = workdir / "policy.csv"
+    policy.write_text(f"p, {BENCH_USER}, {UPSTREAM_NAME}/tools/*, call, allow\n", encoding="utf-8")
+    return {
+        "server": {"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},
+        "auth": {
+            "authorization_servers": [issuer_url],
+            "jwt": {"issuer": issuer_url, "jwks_url": f"{issuer_url}/jwks.json", "algorithms": ["RS256"]},
+            "personal_tokens": False,
+        },
+        "store": {"url": "memory://"},
+        "policy": {"model": str(PROJECT_ROOT / "policies/model.conf"), "file": str(policy)},
+        "audit": {"path": str(workdir / "audit.jsonl")},
+        "upstreams": {UPSTREAM_NAME: {"transport": "streamable-http", "url": upstream_url}},
+    }
+
+
+@contextlib.contextmanager
+def gateway(workdir: Path, *, issuer_url: str, upstream_url: str) -> Iterator[Gateway]:
+    """`authz-mcp serve` in front of `upstream_url`, ready once it logs its 'ready at' line."""
+    port = free_port()
+    config = gateway_config(workdir, port=port, issuer_url=issuer_url, upstream_url=upstream_url)
+    config_path = workdir / "gateway.yaml"
+    config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    stderr_path = workdir / "gateway.err"
+    command = [sys.executable, "-m", "authz_mcp", "serve", "--config", str(config_path)]
+    with _process(command, workdir / "gateway.out", stderr_path) as process:
+
+        def ready() -> bool:
+            return stderr_path.exists() and " ready at " in stderr_path.read_text(encoding="utf-8")
+
+        _wait_for(ready, process, "gateway", stderr_path)
+        yield Gateway(f"http://127.0.0.1:{port}/mcp", stderr_path, Path(config["audit"]["path"]))
+
+
+@contextlib.contextmanager
+def _process(command: list[str], stdout_path: Path, stderr_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+    with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
+        process = subprocess.Popen(
+            command,
+            cwd=PROJECT_ROOT,
+            stdin=subprocess.DEVNULL,
+            stdout=stdout,
+            stderr=stderr,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+    try:
+        yield process
+    finally:
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(STOP_TIMEOUT)
+
+
+def _wait_for(
+    ready: Callable[[], bool], process: subprocess.Popen[bytes], what: str, stderr_path: Path
+) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while not ready():
+        if process.poll() is not None:
+            raise StartError(f"{what} exited with {process.returncode}:\n{tail(stderr_path)}")
+        if time.monotonic() > deadline:
+            raise StartError(f"{what} not ready after {START_TIMEOUT:.0f} s:\n{tail(stderr_path)}")
+        time.sleep(_POLL_INTERVAL)
