@@ -12,6 +12,7 @@ import logging
 
 import anyio
 
+from authz_mcp.errors import GatewayError, jsonrpc_error_response
 from authz_mcp.http.asgi import Send, encode_json, send_json
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.context import Call
@@ -76,7 +77,12 @@ class EventStream:
         """Dispatch `call` and write its response as JSON or as the stream's last event."""
         if call.session is not None:
             self._headers = {"mcp-session-id": call.session.session_id}
-        response = await dispatch(gateway, call)
+        try:
+            response = await dispatch(gateway, call)
+        except GatewayError as exc:
+            if not self._started:
+                raise  # rendered as an HTTP error (503) by the endpoint
+            response = jsonrpc_error_response(call.request_id, exc)
         if call.session is not None:
             self._headers = {"mcp-session-id": call.session.session_id}
         async with self._lock:

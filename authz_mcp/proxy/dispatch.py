@@ -63,7 +63,10 @@ def classify(message: Any) -> str:
 
 
 async def dispatch(gateway: Gateway, call: Call) -> JSONObject:
-    """Serve one client request; always returns a JSON-RPC response message."""
+    """Serve one client request: its JSON-RPC response message.
+
+    Raises only `GatewayError`s whose HTTP status is 5xx (the store is down).
+    """
     handler = METHODS.get(call.method)
     try:
         if handler is None:
@@ -82,7 +85,9 @@ async def dispatch(gateway: Gateway, call: Call) -> JSONObject:
         return {"jsonrpc": "2.0", "id": call.request_id, "error": _sanitized(exc.error)}
     except GatewayError as exc:
         if exc.http_status >= 500:
-            logger.warning("%s failed: %s", call.method, exc)
+            # The gateway itself cannot serve (store outage): an HTTP-level error, so
+            # the client sees 503 and retries, rather than a failed request.
+            raise
         return jsonrpc_error_response(call.request_id, exc)
     except Exception:  # boundary: one request's bug must not become a 500 or a traceback
         logger.exception("%s failed unexpectedly", call.method)

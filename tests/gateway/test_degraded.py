@@ -1,0 +1,164 @@
+"""The gateway under partial failure: a store outage fails closed and heals by itself;
+an upstream that is down costs only its own items; long lists paginate."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+import redis
+
+from tests.support.gateway import (
+    GatewayProcess,
+    free_port,
+    gateway_config,
+    running_demo_http,
+    running_gateway,
+)
+from tests.support.issuer import RunningIssuer
+from tests.support.raw import RawSession
+from tests.support.relay import TcpRelay
+
+REDIS_URL = os.environ.get("AUTHZ_MCP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+EXTRA_TOOLS = 600
+
+
+@pytest.fixture(scope="module")
+def many_tools_upstream() -> Iterator[str]:
+    with running_demo_http("--extra-tools", str(EXTRA_TOOLS), "--page-size", "100") as (url, _process):
+        yield url
+
+
+@pytest.fixture
+async def relay() -> AsyncIterator[TcpRelay]:
+    host, port = REDIS_URL.split("//", 1)[1].split("/", 1)[0].split(":")
+    relay = TcpRelay(host, int(port))
+    await relay.start()
+    yield relay
+    await relay.cut()
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    prefix = f"authz-mcp-test:{uuid.uuid4().hex}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    client.close()
+
+
+def _config(
+    tmp_path: Path, issuer: RunningIssuer, upstream: str, store_url: str, prefix: str
+) -> dict[str, Any]:
+    policy = tmp_path / "policy.csv"
+    policy.write_text(
+        "p, role:user, many/tools/*, call, allow\np, role:user, many/tools/tool_0013, call, deny\n"
+        "g, alice, role:user\n",
+        encoding="utf-8",
+    )
+    return gateway_config(
+        tmp_path,
+        port=free_port(),
+        issuer_url=issuer.url,
+        upstreams={
+            "many": {"transport": "streamable-http", "url": upstream},
+            "down": {"transport": "streamable-http", "url": f"http://127.0.0.1:{free_port()}/mcp"},
+        },
+        policy={"file": str(policy)},
+        store={"url": store_url, "key_prefix": prefix},
+    )
+
+
+@pytest.fixture
+async def gateway_on_relay(
+    issuer: RunningIssuer, many_tools_upstream: str, relay: TcpRelay, redis_prefix: str, tmp_path: Path
+) -> AsyncIterator[GatewayProcess]:
+    store_url = f"redis://127.0.0.1:{relay.port}/0"
+    with running_gateway(
+        _config(tmp_path, issuer, many_tools_upstream, store_url, redis_prefix), tmp_path
+    ) as gw:
+        yield gw
+
+
+async def test_store_outage_fails_closed_and_heals(
+    gateway_on_relay: GatewayProcess, issuer: RunningIssuer, relay: TcpRelay
+) -> None:
+    gateway = gateway_on_relay
+    token = issuer.issuer.mint("alice", audience=gateway.url)
+    async with httpx.AsyncClient(timeout=20) as http:
+        alice = RawSession(http, gateway.url, token)
+        await alice.initialize()
+        assert "result" in await alice.request(
+            "tools/call", {"name": "many__echo", "arguments": {"text": "x"}}
+        )
+
+        await relay.cut()
+        during = await http.post(
+            gateway.url,
+            json={"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "many__echo"}},
+            headers=alice.headers(),
+        )
+        assert during.status_code == 503
+        assert during.json()["error"]["code"] == -32001
+        assert "retry-after" in during.headers
+        fresh = RawSession(http, gateway.url, token)
+        with pytest.raises(httpx.HTTPStatusError) as refused:
+            await fresh.initialize()
+        assert refused.value.response.status_code == 503
+        assert (await http.get(f"{gateway.base_url}/readyz")).status_code == 503
+
+        await relay.start()
+        again = await alice.request("tools/call", {"name": "many__echo", "arguments": {"text": "healed"}})
+        assert "healed" in str(again["result"])
+        assert (await http.get(f"{gateway.base_url}/readyz")).status_code == 200
+
+
+async def test_an_upstream_down_costs_only_its_own_items(
+    gateway_on_relay: GatewayProcess, issuer: RunningIssuer
+) -> None:
+    gateway = gateway_on_relay
+    async with httpx.AsyncClient(timeout=20) as http:
+        ready = (await http.get(f"{gateway.base_url}/readyz")).json()
+        assert ready["upstreams"] == {"many": True, "down": False}
+        alice = RawSession(http, gateway.url, issuer.issuer.mint("alice", audience=gateway.url))
+        await alice.initialize()
+        missing = await alice.request("tools/call", {"name": "down__echo", "arguments": {}})
+        assert missing["error"]["code"] == -32602
+        working = await alice.request("tools/call", {"name": "many__echo", "arguments": {"text": "up"}})
+        assert "up" in str(working["result"])
+
+
+async def test_long_lists_paginate_without_hidden_items(
+    gateway_on_relay: GatewayProcess, issuer: RunningIssuer
+) -> None:
+    gateway = gateway_on_relay
+    async with httpx.AsyncClient(timeout=20) as http:
+        alice = RawSession(http, gateway.url, issuer.issuer.mint("alice", audience=gateway.url))
+        await alice.initialize()
+        names: list[str] = []
+        cursor: str | None = None
+        pages = 0
+        while True:
+            page = await alice.request("tools/list", {"cursor": cursor} if cursor else {})
+            names.extend(tool["name"] for tool in page["result"]["tools"])
+            pages += 1
+            cursor = page["result"].get("nextCursor")
+            if cursor is None:
+                break
+        assert pages >= 2
+        assert len(names) == len(set(names))
+        assert "many__tool_0013" not in names
+        assert "many__tool_0599" in names
+        assert "many__echo" in names
+
+        bob = RawSession(http, gateway.url, issuer.issuer.mint("bob", audience=gateway.url))
+        await bob.initialize()
+        first = await alice.request("tools/list")
+        foreign = await bob.request("tools/list", {"cursor": first["result"]["nextCursor"]})
+        assert foreign["error"]["code"] == -32602
