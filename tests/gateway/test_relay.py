@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import anyio
 import pytest
-from mcp.types import CreateMessageResult, ListRootsResult, Root, TextContent
+from mcp.types import CreateMessageResult, ElicitResult, ListRootsResult, Root, TextContent
 
 from tests.gateway.conftest import Mint
 from tests.support.clients import call_outcome, mcp_client
@@ -74,3 +75,16 @@ async def test_client_without_sampling_gets_an_error_not_a_hang(gateway: Gateway
         with anyio.fail_after(20):
             outcome = await call_outcome(client.call_tool("web__ask_model", {"question": "anyone?"}))
     assert outcome != "ok"
+
+
+@pytest.mark.parametrize("upstream", UPSTREAMS)
+async def test_elicitation_request_is_relayed_and_answered(
+    gateway: GatewayProcess, mint: Mint, upstream: str
+) -> None:
+    async def elicit(context: Any, params: Any) -> ElicitResult:
+        return ElicitResult(action="accept", content={"confirm": True})
+
+    async with mcp_client(gateway.url, mint("alice"), elicitation_callback=elicit) as client:
+        with anyio.fail_after(20):
+            result = await client.call_tool(f"{upstream}__confirm_action", {"action": "drop table"})
+    assert json.loads(_text(result)) == {"action": "accept", "content": {"confirm": True}}
