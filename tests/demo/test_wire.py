@@ -7,19 +7,10 @@ from typing import Any
 
 import httpx
 
+from tests.support.raw import ACCEPT as BOTH
+from tests.support.raw import INITIALIZE
 from tests.support.upstreams import http_demo_server
 
-BOTH = "application/json, text/event-stream"
-INITIALIZE = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "raw", "version": "1"},
-    },
-}
 MODERN_META = {
     "io.modelcontextprotocol/protocolVersion": "2026-07-28",
     "io.modelcontextprotocol/clientCapabilities": {},

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import os
+import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+import redis
 
 from tests.support.gateway import (
     GatewayProcess,
@@ -19,6 +22,7 @@ from tests.support.issuer import RunningIssuer, running_issuer
 from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command
 
 POLICY = Path(__file__).with_name("policy.csv")
+REDIS_URL = os.environ.get("AUTHZ_MCP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 Mint = Callable[..., str]
 
@@ -64,3 +68,14 @@ def mint(issuer: RunningIssuer, gateway: GatewayProcess) -> Mint:
         return issuer.issuer.mint(subject, audience=gateway.url, **options)  # type: ignore[arg-type]
 
     return mint_token
+
+
+@pytest.fixture
+def redis_prefix() -> Iterator[str]:
+    """A key prefix of the test's own in the shared Redis, deleted afterwards."""
+    prefix = f"authz-mcp-test:{uuid.uuid4().hex}:"
+    yield prefix
+    client = redis.Redis.from_url(REDIS_URL)
+    for key in client.scan_iter(match=f"{prefix}*"):
+        client.delete(key)
+    client.close()

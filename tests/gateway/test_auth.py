@@ -12,18 +12,8 @@ from authz_mcp.auth.devissuer import DevIssuer
 from tests.auth.tokens import claims_of, hs256_token, unsigned_token
 from tests.support.gateway import GatewayProcess
 from tests.support.issuer import RunningIssuer
-
-ACCEPT = "application/json, text/event-stream"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
+from tests.support.raw import ACCEPT
+from tests.support.raw import INITIALIZE as INIT
 
 Forge = Callable[[RunningIssuer, str], str]
 

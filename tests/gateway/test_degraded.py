@@ -3,16 +3,14 @@ an upstream that is down costs only its own items; long lists paginate."""
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import redis
 
+from tests.gateway.conftest import REDIS_URL
 from tests.support.gateway import (
     GatewayProcess,
     free_port,
@@ -24,7 +22,6 @@ from tests.support.issuer import RunningIssuer
 from tests.support.raw import RawSession
 from tests.support.relay import TcpRelay
 
-REDIS_URL = os.environ.get("AUTHZ_MCP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 EXTRA_TOOLS = 600
 
 
@@ -41,16 +38,6 @@ async def relay() -> AsyncIterator[TcpRelay]:
     await relay.start()
     yield relay
     await relay.cut()
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    prefix = f"authz-mcp-test:{uuid.uuid4().hex}:"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match=f"{prefix}*"):
-        client.delete(key)
-    client.close()
 
 
 def _config(

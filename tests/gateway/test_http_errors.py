@@ -10,18 +10,8 @@ import pytest
 
 from tests.gateway.conftest import Mint
 from tests.support.gateway import GatewayProcess
-
-ACCEPT = "application/json, text/event-stream"
-INIT = {
-    "jsonrpc": "2.0",
-    "id": 1,
-    "method": "initialize",
-    "params": {
-        "protocolVersion": "2025-11-25",
-        "capabilities": {},
-        "clientInfo": {"name": "t", "version": "1"},
-    },
-}
+from tests.support.raw import ACCEPT
+from tests.support.raw import INITIALIZE as INIT
 
 
 def _headers(token: str, session: str | None = None, **extra: str) -> dict[str, str]:
@@ -67,7 +57,7 @@ def test_initialize_answers_with_a_session_and_the_negotiated_version(
 def test_unknown_client_version_gets_the_latest_the_gateway_speaks(
     gateway: GatewayProcess, mint: Mint
 ) -> None:
-    body = {**INIT, "params": {**INIT["params"], "protocolVersion": "1999-01-01"}}  # type: ignore[dict-item]
+    body = {**INIT, "params": {**INIT["params"], "protocolVersion": "1999-01-01"}}
     response = httpx.post(gateway.url, json=body, headers=_headers(mint("alice")), timeout=10)
     assert response.json()["result"]["protocolVersion"] == "2025-11-25"
 

@@ -3,33 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import redis
 
+from tests.gateway.conftest import REDIS_URL
 from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
 from tests.support.issuer import RunningIssuer
+from tests.support.raw import ACCEPT
 from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command
 
-REDIS_URL = os.environ.get("AUTHZ_MCP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POLICY = Path(__file__).with_name("policy.csv")
-ACCEPT = "application/json, text/event-stream"
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    prefix = f"authz-mcp-test:{uuid.uuid4().hex}:"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match=f"{prefix}*"):
-        client.delete(key)
-    client.close()
 
 
 @contextlib.contextmanager

@@ -11,6 +11,16 @@ import anyio
 import httpx
 
 ACCEPT = "application/json, text/event-stream"
+INITIALIZE: dict[str, Any] = {
+    "jsonrpc": "2.0",
+    "id": 1,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "1"},
+    },
+}
 
 
 def parse_sse(text: str) -> list[dict[str, Any]]:
