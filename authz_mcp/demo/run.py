@@ -81,7 +81,7 @@ def _banner(config: Config, issuer: DevIssuer) -> str:
 
 
 async def _run(port: int) -> None:
-    from authz_mcp.cli import serve_until_stopped
+    from authz_mcp.cli.serve import serve_until_stopped
     from authz_mcp.runtime import open_runtime
 
     issuer_port = _free_port()

@@ -1,4 +1,4 @@
-"""`authz-mcp` command line (DESIGN §5): exit 0 ok, 1 user error, 2 usage."""
+"""`serve`, `check` and `demo`: run and validate the gateway."""
 
 from __future__ import annotations
 
@@ -8,40 +8,49 @@ import contextlib
 import logging
 import signal
 import socket
-import sys
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 
 import uvicorn
 
 from authz_mcp import __version__
 from authz_mcp.config import Config, load_config
-from authz_mcp.errors import ConfigError
 
 logger = logging.getLogger("authz_mcp")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="authz-mcp", description="Authorization gateway for MCP servers")
-    parser.add_argument("--version", action="version", version=f"authz-mcp {__version__}")
-    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
-    commands = parser.add_subparsers(dest="command", required=True)
-
-    serve = commands.add_parser("serve", help="run the gateway")
-    serve.add_argument("--config", required=True, help="YAML config file")
+def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    serve_parser = commands.add_parser("serve", help="run the gateway")
+    serve_parser.add_argument("--config", required=True, help="YAML config file")
+    serve_parser.set_defaults(handler=_serve_command)
 
     check = commands.add_parser("check", help="validate config, policy model and policy")
     check.add_argument("--config", required=True, help="YAML config file")
+    check.set_defaults(handler=_check_command)
 
     demo = commands.add_parser("demo", help="run a demo gateway in front of the bundled example server")
     demo.add_argument("--port", type=int, default=8080, help="gateway port on 127.0.0.1 (default 8080)")
-    return parser
+    demo.set_defaults(handler=_demo_command)
 
 
-def _check(config: Config) -> None:
+def _check_command(args: argparse.Namespace) -> int:
     from authz_mcp.policy import PolicyEngine
 
+    config = load_config(args.config)
     PolicyEngine.load(config.policy.model, config.policy.file)
+    print(f"{args.config}: ok ({len(config.upstreams)} upstreams)")
+    return 0
+
+
+def _serve_command(args: argparse.Namespace) -> int:
+    asyncio.run(serve(load_config(args.config)))
+    return 0
+
+
+def _demo_command(args: argparse.Namespace) -> int:
+    from authz_mcp.demo.run import run_demo
+
+    return run_demo(port=args.port)
 
 
 async def serve(config: Config) -> None:
@@ -90,33 +99,3 @@ class _Server(uvicorn.Server):
 
 async def serve_until_stopped(config: uvicorn.Config, url: str) -> None:
     await _Server(config, url).serve()
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    # One line per upstream request is noise on the hot path; failures still show.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
-    # casbin logs the whole model and every rule at INFO.
-    logging.getLogger("casbin").setLevel(logging.WARNING)
-    try:
-        if args.command == "demo":
-            from authz_mcp.demo.run import run_demo
-
-            return run_demo(port=args.port)
-        config = load_config(args.config)
-        if args.command == "check":
-            _check(config)
-            print(f"{args.config}: ok ({len(config.upstreams)} upstreams)")
-            return 0
-        asyncio.run(serve(config))
-        return 0
-    except ConfigError as exc:
-        print(f"authz-mcp: {exc}", file=sys.stderr)
-        return 1
-    except KeyboardInterrupt:
-        return 0

@@ -1,0 +1,54 @@
+"""`authz-mcp` command line (DESIGN §5): exit 0 ok, 1 user error, 2 usage.
+
+Each command family lives in its own module with a `register(commands)` that
+adds its subparsers and sets `handler` (a function of the parsed arguments
+returning the exit code).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+
+from authz_mcp import __version__
+from authz_mcp.cli import serve
+from authz_mcp.errors import ConfigError
+
+COMMAND_MODULES = (serve,)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="authz-mcp", description="Authorization gateway for MCP servers")
+    parser.add_argument("--version", action="version", version=f"authz-mcp {__version__}")
+    parser.add_argument("--log-level", default="info", choices=["debug", "info", "warning", "error"])
+    commands = parser.add_subparsers(dest="command", required=True)
+    for module in COMMAND_MODULES:
+        module.register(commands)
+    return parser
+
+
+def _configure_logging(level: str) -> None:
+    logging.basicConfig(
+        level=level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    # One line per upstream request is noise on the hot path; failures still show.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    # casbin logs the whole model and every rule at INFO.
+    logging.getLogger("casbin").setLevel(logging.WARNING)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    _configure_logging(args.log_level)
+    try:
+        code: int = args.handler(args)
+        return code
+    except ConfigError as exc:
+        print(f"authz-mcp: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 0
