@@ -1,0 +1,53 @@
+"""Open the token store the config names (DESIGN §6)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+import redis.asyncio
+from redis.asyncio.retry import Retry
+from redis.backoff import ExponentialWithJitterBackoff
+
+from authz_mcp.config.model import StoreConfig
+from authz_mcp.errors import ConfigError
+from authz_mcp.tokens.memory import MemoryTokenStore
+from authz_mcp.tokens.redis import RedisTokenStore
+from authz_mcp.tokens.sqlite import SqliteTokenStore
+from authz_mcp.tokens.store import TokenStore
+
+# As for sessions: a request waits at most this long on a dead Redis before its 503.
+_SOCKET_TIMEOUT_SECONDS = 2.0
+
+
+def open_token_store(config: StoreConfig) -> TokenStore:
+    """The token store for `config.url`.
+
+    - `memory://`: tokens live and die with this process.
+    - `sqlite:///path/state.db`: tokens in that file (an absolute path), kept across restarts
+      and shared with `authz-mcp token` commands on the same machine.
+    - `redis://`, `rediss://`: tokens in Redis under `config.key_prefix`, seen by every replica.
+    """
+    parts = urlsplit(config.url)
+    if parts.scheme == "memory":
+        return MemoryTokenStore()
+    if parts.scheme == "sqlite":
+        return SqliteTokenStore(sqlite_path(config.url))
+    if parts.scheme in ("redis", "rediss"):
+        client = redis.asyncio.from_url(
+            config.url,
+            socket_connect_timeout=_SOCKET_TIMEOUT_SECONDS,
+            socket_timeout=_SOCKET_TIMEOUT_SECONDS,
+            retry=Retry(ExponentialWithJitterBackoff(cap=0.5, base=0.05), retries=1),
+            decode_responses=True,
+        )
+        return RedisTokenStore(client, key_prefix=config.key_prefix)
+    raise ConfigError(f"store.url: unsupported scheme {parts.scheme!r}")
+
+
+def sqlite_path(url: str) -> str:
+    """The file of `sqlite:///abs/path.db` (SQLAlchemy's `sqlite:////abs/path.db` works too)."""
+    parts = urlsplit(url)
+    path = parts.path
+    if parts.netloc or not path.startswith("/") or path.rstrip("/") == "":
+        raise ConfigError(f"store.url: {url!r} must name an absolute path: sqlite:///path/to/state.db")
+    return "/" + path.lstrip("/")

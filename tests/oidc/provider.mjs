@@ -1,0 +1,109 @@
+// A real OpenID Connect provider (panva/node-oidc-provider) on loopback, for the tests in this
+// folder. It issues RFC 9068 JWT access tokens through the client credentials grant, for the
+// resources (RFC 8707) named in its config, and rotates its signing key on command.
+//
+//   node provider.mjs '<json config>'
+//
+// config: {"resources": [url, ...], "scope": "space separated scopes",
+//          "clients": [{"client_id": ..., "client_secret": ..., "claims": {...extra claims}}]}
+//
+// stdout, one JSON object a line: {"event": "ready", "issuer": url, "kid": kid} once listening,
+// {"event": "jwks"} whenever the key set is served, {"event": "rotated", "kid": kid} after a
+// rotation. stdin, one command a line: "rotate" (new signing key first, the old one still
+// published) or "rotate-drop" (only the new key). The process exits when stdin closes.
+
+import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import readline from 'node:readline';
+
+import Provider, { errors } from 'oidc-provider';
+
+const config = JSON.parse(process.argv[2] ?? '{}');
+const resources = new Set(config.resources ?? []);
+const clientClaims = Object.fromEntries((config.clients ?? []).map((c) => [c.client_id, c.claims ?? {}]));
+const clients = (config.clients ?? []).map((c) => ({
+  client_id: c.client_id,
+  client_secret: c.client_secret,
+  grant_types: ['client_credentials'],
+  redirect_uris: [],
+  response_types: [],
+  scope: config.scope,
+  token_endpoint_auth_method: 'client_secret_post',
+}));
+
+function emit(event) {
+  process.stdout.write(`${JSON.stringify(event)}\n`);
+}
+
+function newSigningKey() {
+  const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { ...privateKey.export({ format: 'jwk' }), kid: randomUUID(), alg: 'RS256', use: 'sig' };
+}
+
+function buildProvider(issuer, keys) {
+  const provider = new Provider(issuer, {
+    clients,
+    scopes: ['openid', ...(config.scope ?? '').split(' ').filter(Boolean)],
+    jwks: { keys },
+    cookies: { keys: [randomUUID()] },
+    features: {
+      devInteractions: { enabled: false },
+      clientCredentials: { enabled: true },
+      resourceIndicators: {
+        enabled: true,
+        useGrantedResource: () => true,
+        getResourceServerInfo(ctx, resourceIndicator) {
+          if (!resources.has(resourceIndicator)) {
+            throw new errors.InvalidTarget();
+          }
+          return {
+            scope: config.scope,
+            audience: resourceIndicator,
+            accessTokenTTL: 600,
+            accessTokenFormat: 'jwt',
+            // The newest key signs; older ones stay published for tokens already issued.
+            jwt: { sign: { alg: 'RS256', kid: keys[0].kid } },
+          };
+        },
+      },
+    },
+    ttl: { ClientCredentials: 600 },
+    extraTokenClaims(ctx, token) {
+      return clientClaims[token.clientId];
+    },
+  });
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/jwks') {
+      emit({ event: 'jwks' });
+    }
+    await next();
+  });
+  return provider;
+}
+
+let keys = [newSigningKey()];
+let handle;
+const server = http.createServer((req, res) => handle(req, res));
+
+server.listen(0, '127.0.0.1', () => {
+  const issuer = `http://127.0.0.1:${server.address().port}`;
+  handle = buildProvider(issuer, keys).callback();
+  emit({ event: 'ready', issuer, kid: keys[0].kid });
+
+  const commands = readline.createInterface({ input: process.stdin });
+  commands.on('line', (line) => {
+    const command = line.trim();
+    if (command !== 'rotate' && command !== 'rotate-drop') {
+      emit({ event: 'error', message: `unknown command ${command}` });
+      return;
+    }
+    const key = newSigningKey();
+    keys = command === 'rotate' ? [key, ...keys] : [key];
+    handle = buildProvider(issuer, keys).callback();
+    emit({ event: 'rotated', kid: key.kid });
+  });
+  commands.on('close', () => {
+    server.close();
+    process.exit(0);
+  });
+});
