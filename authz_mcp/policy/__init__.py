@@ -2,12 +2,14 @@
 
 `PolicyEngine.load(model_path, policy_path)` checks and compiles the files (a
 ConfigError names file:line: reason); `engine.decider(subjects, scopes)` gives
-an identity's `Decider`, whose `decide(obj, act)` returns a `Decision`.
+an identity's `Decider`, whose `decide(obj, act)` returns a `Decision`;
+`explain(engine, subjects, obj, act)` adds the matching rules and role chains.
 """
 
 from authz_mcp.policy.actions import CALL, GET, READ, prompt_object, resource_object, tool_object
 from authz_mcp.policy.decider import NO_MATCH, OUTSIDE_SCOPES, Decider, Decision
 from authz_mcp.policy.engine import PolicyEngine
+from authz_mcp.policy.explain import Explanation, explain
 from authz_mcp.policy.keymatch import KeyPattern, pattern_problem
 from authz_mcp.policy.policy_file import Rule
 
@@ -19,9 +21,11 @@ __all__ = [
     "READ",
     "Decider",
     "Decision",
+    "Explanation",
     "KeyPattern",
     "PolicyEngine",
     "Rule",
+    "explain",
     "pattern_problem",
     "prompt_object",
     "resource_object",

@@ -15,8 +15,15 @@ GET: Final = "get"
 """Action for getting a prompt."""
 READ: Final = "read"
 """Action for reading a resource or template, and for subscribing to it."""
+MANAGE: Final = "manage"
+"""Action for administering the gateway's own objects, such as everyone's personal tokens."""
 
-ACTIONS: Final = frozenset({CALL, GET, READ})
+ACTIONS: Final = frozenset({CALL, GET, READ, MANAGE})
+
+TOKENS_OBJECT: Final = "authz-mcp/tokens"
+"""The object whose `manage` permission makes a token administrator (list and revoke any
+user's personal tokens). Upstream objects always have a `/tools/`, `/prompts/` or
+`/resources/` segment, so no upstream item can be named this."""
 
 
 def tool_object(upstream: str, name: str) -> str:

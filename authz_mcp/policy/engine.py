@@ -50,6 +50,17 @@ class PolicyEngine:
         )
 
     @classmethod
+    def load_if_changed(
+        cls, model_path: str | os.PathLike[str], policy_path: str | os.PathLike[str], version: str
+    ) -> PolicyEngine | None:
+        """As `load`, or None when the files still hold `version` (nothing to rebuild)."""
+        model_source, policy_source = os.fspath(model_path), os.fspath(policy_path)
+        model_text, policy_text = _read(model_source), _read(policy_source)
+        if cls.version_of(model_text, policy_text) == version:
+            return None
+        return cls.from_text(model_text, policy_text, model_source=model_source, policy_source=policy_source)
+
+    @classmethod
     def from_text(
         cls,
         model_text: str,
@@ -61,10 +72,15 @@ class PolicyEngine:
         """As `load`, from text already read; the sources name the files in messages."""
         model = parse_model(model_source, model_text)
         rules = parse_policy(policy_source, policy_text, model)
+        return cls(model, rules, cls.version_of(model_text, policy_text))
+
+    @staticmethod
+    def version_of(model_text: str, policy_text: str) -> str:
+        """The version an engine built from these texts has, without building it."""
         digest = hashlib.sha256()
         for text in (model_text, policy_text):
             digest.update(hashlib.sha256(text.encode()).digest())
-        return cls(model, rules, digest.hexdigest()[:16])
+        return digest.hexdigest()[:16]
 
     @property
     def native(self) -> bool:
@@ -89,19 +105,29 @@ class PolicyEngine:
 
     def roles(self, subjects: tuple[str, ...]) -> frozenset[str]:
         """Every subject and role the identity holds, as casbin's `g()` would resolve them."""
+        return frozenset(self.role_paths(subjects))
+
+    def role_paths(self, subjects: tuple[str, ...]) -> dict[str, tuple[str, ...]]:
+        """Every subject and role the identity holds, each with a shortest chain of links
+        that reaches it from the user: `{"alice": ("alice",), "role:dev": ("alice",
+        "group:eng", "role:dev"), …}`."""
         user, groups = subjects[0], subjects[1:]
-        held, frontier = {user}, {user}
+        paths: dict[str, tuple[str, ...]] = {user: (user,)}
+        frontier = [user]
         # The gateway's groups are `g, <user>, group:<name>` links: one hop from the
         # user. casbin's has_link stops after max_hierarchy_level - 1 hops, so do we.
         for hop in range(1, self._depth):
-            reached = {role for name in frontier for role in self._roles.get(name, ())}
+            reached: dict[str, tuple[str, ...]] = {}
             if hop == 1:
-                reached.update(groups)
-            frontier = reached - held
+                reached.update((group, (user, group)) for group in groups)
+            for name in frontier:
+                for role in self._roles.get(name, ()):
+                    reached.setdefault(role, (*paths[name], role))
+            frontier = [name for name in reached if name not in paths]
             if not frontier:
                 break
-            held |= frontier
-        return frozenset(held)
+            paths.update((name, reached[name]) for name in frontier)
+        return paths
 
     def _new_decider(self, subjects: tuple[str, ...], scopes: tuple[str, ...] | None) -> Decider:
         if self.native:

@@ -36,6 +36,23 @@ class KeyPattern:
             return key.startswith(self.prefix)
         return key == self.text
 
+    def covers(self, other: KeyPattern) -> bool:
+        """Whether every key `other` matches is matched by this pattern too."""
+        if not self.wildcard:
+            return not other.wildcard and other.text == self.text
+        return other.prefix.startswith(self.prefix)
+
+    def overlap(self, other: KeyPattern) -> KeyPattern | None:
+        """The keys both patterns match, as a pattern; None when no key matches both.
+
+        Prefix sets are nested or disjoint, so the overlap is always one of the two.
+        """
+        if self.covers(other):
+            return other
+        if other.covers(self):
+            return self
+        return None
+
 
 def pattern_problem(text: str) -> str | None:
     """Why `text` is not an acceptable object pattern, or None when it is."""

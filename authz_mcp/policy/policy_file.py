@@ -94,7 +94,8 @@ def _check_rule(rule: Rule, model: ModelSpec) -> None:
         raise ConfigError(f"{where}: effect must be allow or deny, got {values['eft']!r}")
     if rule.ptype == "p" and model.native:
         if values["act"] not in ACTIONS:
-            raise ConfigError(f"{where}: unknown action {values['act']!r} (expected call, get or read)")
+            expected = "call, get, read or manage"
+            raise ConfigError(f"{where}: unknown action {values['act']!r} (expected {expected})")
         problem = pattern_problem(values["obj"])
         if problem is not None:
             raise ConfigError(f"{where}: {problem}")

@@ -1,0 +1,115 @@
+"""`*/list_changed` for clients: told exactly when their own view changed.
+
+A change (an upstream's catalog refetched, a policy swapped in) runs between two
+looks at every listening client's permitted view; each client whose view of a
+kind differs gets that kind's `notifications/*/list_changed`, and everyone else
+hears nothing. Catalog and policy changes go through the same `around_change`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+from functools import partial
+from typing import TYPE_CHECKING, Protocol
+
+import anyio
+
+from authz_mcp.auth.identity import Identity
+from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.proxy.catalog import Kind
+from authz_mcp.proxy.relay import Outbox
+
+if TYPE_CHECKING:
+    from authz_mcp.proxy.gateway import Gateway
+
+logger = logging.getLogger(__name__)
+
+_DELIVERY_TIMEOUT = 5.0
+
+
+class Listening(Protocol):
+    """A client with an open stream for server-initiated messages."""
+
+    identity: Identity
+    outbox: Outbox
+
+
+class ListChanges:
+    def __init__(self, gateway: Gateway, listeners: Mapping[str, Listening]) -> None:
+        self._gateway = gateway
+        self._listeners = listeners
+        self._stale: dict[str, set[Kind]] = {}
+        self._stale_event = anyio.Event()
+        self._refreshing = False
+
+    async def announced(self, upstream: str, kinds: tuple[Kind, ...]) -> None:
+        """An upstream said its lists of `kinds` changed: refresh (in the background when
+        `refresh_announced` runs) and tell the clients whose view changed."""
+        if not self._refreshing:
+            await self.list_changed(upstream, kinds)
+            return
+        self._stale.setdefault(upstream, set()).update(kinds)
+        self._stale_event.set()
+
+    async def refresh_announced(self) -> None:
+        """Refresh the catalogs upstreams announced as changed, until cancelled.
+
+        Not in the task that delivered the notice: that is the upstream's reader,
+        and the refresh's own requests need it to read their replies (stdio).
+        Notices that arrive meanwhile (one per listening session) are coalesced.
+        """
+        self._refreshing = True
+        try:
+            while True:
+                await self._stale_event.wait()
+                self._stale_event = anyio.Event()
+                stale, self._stale = self._stale, {}
+                for upstream, kinds in stale.items():
+                    try:
+                        await self.list_changed(upstream, tuple(kind for kind in Kind if kind in kinds))
+                    except Exception:  # boundary: the next notice must still be served
+                        logger.exception("upstream %s: refreshing the catalog failed", upstream)
+        finally:
+            self._refreshing = False
+
+    async def list_changed(self, upstream: str, kinds: tuple[Kind, ...]) -> None:
+        """Refetch the upstream's lists and tell each client whose view changed."""
+        await self.around_change(kinds, partial(self._gateway.catalogs.refresh, upstream))
+
+    async def around_change(self, kinds: tuple[Kind, ...], change: Callable[[], Awaitable[bool]]) -> None:
+        """Run `change` (True when it changed anything) and send `*/list_changed` to each
+        client whose view of `kinds` differs before and after it."""
+        # No lock across changes: a slow upstream fetch must not hold up a policy swap.
+        # When two changes overlap, each client's two looks still bracket its own
+        # change, so a client whose view changed is told (at worst twice), and one
+        # whose view ends as it began is not.
+        before = {
+            sid: await self._visible(listener.identity, kinds) for sid, listener in self._listeners.items()
+        }
+        if not await change():
+            return
+        for session_id, old in before.items():
+            listener = self._listeners.get(session_id)
+            if listener is None:
+                continue
+            new = await self._visible(listener.identity, kinds)
+            changed = {
+                _list_changed_method(kind) for kind, o, n in zip(kinds, old, new, strict=True) if o != n
+            }
+            for method in sorted(changed):
+                await _deliver(listener.outbox, {"jsonrpc": "2.0", "method": method})
+
+    async def _visible(self, identity: Identity, kinds: tuple[Kind, ...]) -> list[list[JSONObject]]:
+        view = await self._gateway.view_for(identity)
+        return [view.items(kind) for kind in kinds]
+
+
+async def _deliver(outbox: Outbox, message: JSONObject) -> None:
+    """One client that stopped reading must not hold up the others' notifications."""
+    with anyio.move_on_after(_DELIVERY_TIMEOUT):
+        await outbox(message)
+
+
+def _list_changed_method(kind: Kind) -> str:
+    return f"notifications/{kind.capability}/list_changed"

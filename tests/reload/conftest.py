@@ -1,0 +1,107 @@
+"""Gateways whose policy files live in the test's own folder, so that tests can edit them.
+
+Edits are made the two ways editors and deploy tools make them: written to a new
+file renamed over the old one (atomic replace), or rewritten in place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import anyio
+import httpx
+import pytest
+
+from authz_mcp.policy import PolicyEngine
+from tests.gateway.conftest import REDIS_URL, issuer, redis_prefix
+from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
+from tests.support.issuer import RunningIssuer
+from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command
+
+__all__ = ["REDIS_URL", "issuer", "redis_prefix"]
+
+BASE_POLICY = (Path(__file__).parents[1] / "gateway" / "policy.csv").read_text(encoding="utf-8")
+MODEL = Path(PROJECT_ROOT) / "policies" / "model.conf"
+
+
+def replace_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.replace(temporary, path)
+
+
+def write_in_place(path: Path, text: str) -> None:
+    with path.open("r+", encoding="utf-8") as file:
+        file.truncate(0)
+        file.write(text)
+
+
+EDITS: dict[str, Callable[[Path, str], None]] = {
+    "atomic-replace": replace_atomically,
+    "in-place": write_in_place,
+}
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path) -> Path:
+    """The model and the test policy, copied to a folder of the test's own."""
+    folder = tmp_path / "policies"
+    folder.mkdir()
+    shutil.copy(MODEL, folder / "model.conf")
+    (folder / "policy.csv").write_text(BASE_POLICY, encoding="utf-8")
+    return folder
+
+
+def reload_config(tmp_path: Path, issuer: RunningIssuer, policy_dir: Path, **sections: Any) -> dict[str, Any]:
+    command, args = demo_stdio_command()
+    policy = {"model": str(policy_dir / "model.conf"), "file": str(policy_dir / "policy.csv")}
+    return gateway_config(
+        tmp_path,
+        port=free_port(),
+        issuer_url=issuer.url,
+        upstreams={"demo": {"transport": "stdio", "command": command, "args": args, "cwd": PROJECT_ROOT}},
+        policy={**policy, **sections.pop("policy", {})},
+        **sections,
+    )
+
+
+@contextlib.contextmanager
+def reloading_gateway(
+    tmp_path: Path, issuer: RunningIssuer, policy_dir: Path, **sections: Any
+) -> Iterator[GatewayProcess]:
+    with running_gateway(reload_config(tmp_path, issuer, policy_dir, **sections), tmp_path) as gateway:
+        yield gateway
+
+
+def readyz(gateway: GatewayProcess) -> dict[str, Any]:
+    response = httpx.get(f"{gateway.base_url}/readyz", timeout=10)
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def poll(check: Callable[[], Awaitable[bool]], timeout: float, what: str) -> float:
+    """Await `check()` turning true, bounded by `timeout`; returns the seconds it took."""
+    start = time.monotonic()
+    try:
+        with anyio.fail_after(timeout):
+            while not await check():
+                await anyio.sleep(0.02)
+    except TimeoutError as exc:
+        raise TimeoutError(f"timed out waiting for {what}") from exc
+    return time.monotonic() - start
+
+
+def version_of(policy_dir: Path) -> str:
+    """The version a gateway reports once it runs the files now in `policy_dir`."""
+    model = (policy_dir / "model.conf").read_text(encoding="utf-8")
+    return PolicyEngine.version_of(model, (policy_dir / "policy.csv").read_text(encoding="utf-8"))
+
+
+def token(issuer: RunningIssuer, gateway: GatewayProcess, subject: str, groups: tuple[str, ...] = ()) -> str:
+    return issuer.issuer.mint(subject, audience=gateway.url, groups=groups)
