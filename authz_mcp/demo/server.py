@@ -1,8 +1,11 @@
 """The bundled example upstream: an MCP server built on the official SDK, run as its own process.
 
-    python -m authz_mcp.demo.server stdio [--page-size N] [--extra-tools N]
+    python -m authz_mcp.demo.server stdio [--page-size N] [--extra-tools N] [--legacy-only]
     python -m authz_mcp.demo.server http [--host 127.0.0.1] [--port 0] [--page-size N] [--extra-tools N]
-                                         [--json-response] [--stateless]
+                                         [--json-response] [--stateless] [--legacy-only]
+
+The server speaks both protocol eras (2025-11-25 and 2026-07-28); ``--legacy-only`` makes it
+answer as a server that predates 2026-07-28 would, so both kinds of upstream can be staged.
 
 In http mode the process prints exactly one line, ``READY http://<host>:<port>/mcp``, to stdout
 once it accepts connections, so a launcher can wait for that line instead of sleeping.
@@ -11,7 +14,6 @@ once it accepts connections, so a launcher can wait for that line instead of sle
 from __future__ import annotations
 
 import argparse
-import socket
 import sys
 import warnings
 from collections.abc import Sequence
@@ -19,10 +21,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import anyio
-import uvicorn
 from mcp.server import NotificationOptions, Server, ServerRequestContext
 from mcp.server.models import InitializationOptions
-from mcp.server.stdio import stdio_server
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler
 from mcp.shared.exceptions import MCPDeprecationWarning
 from mcp_types import (
@@ -45,6 +45,7 @@ from mcp_types import (
 
 from authz_mcp.demo import content
 from authz_mcp.demo.paging import paginate
+from authz_mcp.demo.serving import serve_http, serve_stdio
 from authz_mcp.demo.subscribers import ResourceSubscribers
 from authz_mcp.demo.toolbox import Toolbox, ToolResult
 from authz_mcp.demo.tools import LiveTools, cheap_tool, register_builtin_tools
@@ -160,46 +161,13 @@ def _cursor(params: PaginatedRequestParams | None) -> str | None:
     return params.cursor if params is not None else None
 
 
-async def serve_stdio(server: DemoServer) -> None:
-    async with stdio_server() as (read_stream, write_stream):
-        await server.run(read_stream, write_stream, server.create_initialization_options())
-
-
-class _AnnouncingServer(uvicorn.Server):
-    """Prints the READY line once uvicorn has finished starting up and is accepting."""
-
-    def __init__(self, config: uvicorn.Config, url: str) -> None:
-        super().__init__(config)
-        self._url = url
-
-    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
-        await super().startup(sockets)
-        if self.started and not self.should_exit:
-            print(f"READY {self._url}", flush=True)
-
-
-async def serve_http(
-    server: DemoServer, host: str, port: int, *, json_response: bool, stateless: bool
-) -> None:
-    app = server.streamable_http_app(host=host, json_response=json_response, stateless_http=stateless)
-    # Bind first so port 0 resolves to the real port before the URL is announced.
-    # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose protocol says
-    # TCP, and without it every reply written in two parts waits for a delayed ACK (~40 ms).
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
-    bound_port = sock.getsockname()[1]
-    url_host = f"[{host}]" if ":" in host else host
-    # No access log: it goes to stdout, which a launcher may stop reading after READY.
-    config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
-    await _AnnouncingServer(config, f"http://{url_host}:{bound_port}/mcp").serve(sockets=[sock])
-
-
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--page-size", type=int, default=None, help="paginate list methods, N items per page")
     common.add_argument("--extra-tools", type=int, default=0, help="register N generated tools tool_0000...")
+    common.add_argument(
+        "--legacy-only", action="store_true", help="speak only the 2025-11-25 handshake era, not 2026-07-28"
+    )
     parser = argparse.ArgumentParser(
         prog="python -m authz_mcp.demo.server", description=__doc__.splitlines()[0]
     )
@@ -225,11 +193,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     warnings.filterwarnings("ignore", category=MCPDeprecationWarning)
     server = build_server(DemoConfig(page_size=args.page_size, extra_tools=args.extra_tools))
     if args.transport == "stdio":
-        anyio.run(serve_stdio, server)
+        anyio.run(lambda: serve_stdio(server, legacy_only=args.legacy_only))
     else:
         anyio.run(
             lambda: serve_http(
-                server, args.host, args.port, json_response=args.json_response, stateless=args.stateless
+                server,
+                args.host,
+                args.port,
+                json_response=args.json_response,
+                stateless=args.stateless,
+                legacy_only=args.legacy_only,
             )
         )
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import re
 import secrets
 
@@ -33,6 +34,8 @@ from pydantic import BaseModel, Field
 from authz_mcp.demo.interactions import ask_client
 from authz_mcp.demo.subscribers import ResourceSubscribers
 from authz_mcp.demo.toolbox import DemoTool, Toolbox, ToolCall, demo_tool
+
+logger = logging.getLogger(__name__)
 
 _READ_ONLY = ToolAnnotations(read_only_hint=True, destructive_hint=False, open_world_hint=False)
 _DESTRUCTIVE = ToolAnnotations(read_only_hint=False, destructive_hint=True, open_world_hint=False)
@@ -132,15 +135,21 @@ async def rotate_credentials(call: ToolCall[NoArgs]) -> str:
 
 async def slow_task(call: ToolCall[SlowTaskArgs]) -> str:
     steps = call.args.steps
-    for step in range(1, steps + 1):
-        await anyio.sleep(call.args.delay_ms / 1000)
-        await call.ctx.session.report_progress(step, steps, f"step {step}/{steps}")
-        await call.ctx.session.send_log_message(
-            "info",
-            f"slow_task finished step {step}/{steps}",
-            logger="demo",
-            related_request_id=call.ctx.request_id,
-        )
+    step = 0
+    try:
+        for step in range(1, steps + 1):
+            await anyio.sleep(call.args.delay_ms / 1000)
+            await call.ctx.session.report_progress(step, steps, f"step {step}/{steps}")
+            await call.ctx.session.send_log_message(
+                "info",
+                f"slow_task finished step {step}/{steps}",
+                logger="demo",
+                related_request_id=call.ctx.request_id,
+            )
+    except anyio.get_cancelled_exc_class():
+        # On stderr, so whoever runs the server can see that a client's cancellation arrived.
+        logger.warning("slow_task cancelled at step %d of %d", step, steps)
+        raise
     return f"completed {steps} steps"
 
 

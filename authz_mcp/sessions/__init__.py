@@ -2,7 +2,12 @@
 
 from authz_mcp.sessions.factory import open_session_store
 from authz_mcp.sessions.memory import MemorySessionStore
-from authz_mcp.sessions.record import SessionRecord, session_key
+from authz_mcp.sessions.record import (
+    SessionRecord,
+    is_principal_session_id,
+    principal_session_id,
+    session_key,
+)
 from authz_mcp.sessions.redis import RedisSessionStore
 from authz_mcp.sessions.store import SessionStore
 
@@ -11,6 +16,8 @@ __all__ = [
     "RedisSessionStore",
     "SessionRecord",
     "SessionStore",
+    "is_principal_session_id",
     "open_session_store",
+    "principal_session_id",
     "session_key",
 ]

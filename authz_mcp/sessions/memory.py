@@ -58,6 +58,13 @@ class MemorySessionStore:
             logger.info("session store full (%d sessions): evicted the oldest idle one", self._max_sessions)
         self._entries[key] = _Entry(record.to_fields(), self._clock())
 
+    async def get_or_create(self, record: SessionRecord) -> SessionRecord:
+        existing = await self.get(record.session_id)
+        if existing is not None:
+            return existing
+        await self.create(record)
+        return record
+
     async def get(self, session_id: str) -> SessionRecord | None:
         key = session_key(session_id)
         entry = self._touch(key)

@@ -81,6 +81,20 @@ class SessionRecord:
         )
 
 
+PRINCIPAL_PREFIX = "~"
+"""Starts the id of a principal's record; minted session ids (URL-safe base64) never do."""
+
+
+def principal_session_id(owner: str) -> str:
+    """The id of `owner`'s per-principal record: what a sessionless (2026-07-28) client keeps
+    on the gateway, such as the upstream sessions held on its behalf."""
+    return PRINCIPAL_PREFIX + hashlib.sha256(owner.encode()).hexdigest()
+
+
+def is_principal_session_id(session_id: str) -> bool:
+    return session_id.startswith(PRINCIPAL_PREFIX)
+
+
 def session_key(session_id: str) -> str:
     """The store key of a session: its id's SHA-256, so stored keys are not live ids."""
     return hashlib.sha256(session_id.encode()).hexdigest()

@@ -47,6 +47,18 @@ redis.call('EXPIRE', KEYS[1], ARGV[1])
 return 1
 """
 
+# KEYS[1] session key; ARGV: idle seconds, then field, value pairs. Returns the stored fields
+# (flattened) when the session exists, else creates it from ARGV and returns an empty list.
+_GET_OR_CREATE = """
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+  return redis.call('HGETALL', KEYS[1])
+end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
+redis.call('EXPIRE', KEYS[1], ARGV[1])
+return {}
+"""
+
 
 class RedisSessionStore:
     """Takes ownership of `client`: `aclose` closes it."""
@@ -59,6 +71,7 @@ class RedisSessionStore:
         self._idle_seconds = idle_seconds
         self._set_field = client.register_script(_SET_FIELD)
         self._delete_field = client.register_script(_DELETE_FIELD)
+        self._get_or_create = client.register_script(_GET_OR_CREATE)
 
     async def create(self, record: SessionRecord) -> None:
         key = self._key(record.session_id)
@@ -69,6 +82,22 @@ class RedisSessionStore:
                 pipe.hset(key, items=[part for item in record.to_fields().items() for part in item])
                 pipe.expire(key, self._idle_seconds)
                 await pipe.execute()
+
+    async def get_or_create(self, record: SessionRecord) -> SessionRecord:
+        pairs = [part for item in record.to_fields().items() for part in item]
+        with _translated("get_or_create"):
+            stored = await self._get_or_create(
+                keys=[self._key(record.session_id)], args=[self._idle_seconds, *pairs]
+            )
+        if not stored:
+            return record
+        flat = [_text(part) for part in stored]
+        try:
+            return SessionRecord.from_fields(record.session_id, dict(zip(flat[::2], flat[1::2], strict=True)))
+        except ValueError:
+            logger.exception("replacing a malformed session record")
+            await self.create(record)
+            return record
 
     async def get(self, session_id: str) -> SessionRecord | None:
         key = self._key(session_id)

@@ -26,6 +26,14 @@ class SessionStore(Protocol):
         """Store a new session, replacing any record with the same id."""
         ...
 
+    async def get_or_create(self, record: SessionRecord) -> SessionRecord:
+        """The live session stored under `record.session_id`, else `record`, stored now.
+
+        Atomic, so replicas racing to create one record all get the same one; restarts
+        the idle period. Per-principal records (`principal_session_id`) are made this way.
+        """
+        ...
+
     async def get(self, session_id: str) -> SessionRecord | None:
         """The session, or None when unknown or expired; restarts its idle period.
 

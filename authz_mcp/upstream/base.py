@@ -16,6 +16,7 @@ handle is constant.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from enum import Enum
 from typing import Protocol
 
 import anyio
@@ -42,6 +43,15 @@ SHARED_SESSION = ""
 """The handle of the gateway's own session: catalog fetches and stdio traffic."""
 
 
+class Era(Enum):
+    """Which MCP revision family an upstream speaks (2026-07-28 basic/versioning "Terminology")."""
+
+    LEGACY = "legacy"
+    """`initialize` handshake and sessions (2025-11-25 and earlier)."""
+    MODERN = "modern"
+    """Per-request `_meta` envelope, no sessions (2026-07-28)."""
+
+
 class UpstreamRpcError(Exception):
     """The upstream answered with a JSON-RPC error; relayed to the client as is."""
 
@@ -64,7 +74,18 @@ class Upstream(Protocol):
 
     @property
     def initialize_result(self) -> JSONObject | None:
-        """The upstream's InitializeResult (capabilities, serverInfo, instructions)."""
+        """The upstream's InitializeResult (capabilities, serverInfo, instructions); for a
+        modern upstream its DiscoverResult, in the same shape."""
+        ...
+
+    @property
+    def era(self) -> Era | None:
+        """The era the connected upstream speaks; None while it is not connected.
+
+        A modern upstream has no sessions: `open_session` returns `SHARED_SESSION`, each
+        request carries the `_meta` envelope (stamped here when the caller did not), and
+        `listen(SHARED_SESSION)` holds a `subscriptions/listen` stream whose filter follows
+        `resources/subscribe` and `resources/unsubscribe` requests."""
         ...
 
     def set_unsolicited_handler(self, handler: UnsolicitedHandler) -> None: ...

@@ -1,16 +1,16 @@
-"""An upstream reached over MCP Streamable HTTP (spec 2025-11-25, basic/transports).
+"""An upstream reached over MCP Streamable HTTP (2025-11-25 and 2026-07-28, basic/transports).
 
 Session handles are the upstream's `Mcp-Session-Id` values ("" for a stateless
 upstream), so any replica can resume one. The gateway's own session
-(`SHARED_SESSION`, for catalog fetches) is opened at `start()`, re-opened on
-404, and retried in the background while the upstream is down. The only
-headers sent are the protocol's and the configured ones (the gateway's
+(`SHARED_SESSION`, for catalog fetches) is kept by `SharedSession`, which also
+decides the era. A modern upstream has no sessions: every handle is the shared one,
+and change notifications come from the gateway's `subscriptions/listen` stream.
+The only headers sent are the protocol's and the configured ones (the gateway's
 credentials for this upstream); nothing from a downstream request reaches here.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import itertools
@@ -24,12 +24,20 @@ from authz_mcp.config.model import HttpUpstreamConfig
 from authz_mcp.errors import UpstreamFailed, UpstreamTimeout, UpstreamUnavailable
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import rpc, sse
-from authz_mcp.upstream.base import SHARED_SESSION, MessageSink, UnsolicitedHandler, UpstreamSessionExpired
+from authz_mcp.upstream.base import (
+    SHARED_SESSION,
+    Era,
+    MessageSink,
+    UnsolicitedHandler,
+    UpstreamSessionExpired,
+)
+from authz_mcp.upstream.http_session import SharedSession
 from authz_mcp.upstream.http_wire import WIRE_ERRORS, HttpWire, valid_session_id
+from authz_mcp.upstream.listen import SubscriptionStream
+from authz_mcp.upstream.modern import ParamHeaders, modern_request
 
 logger = logging.getLogger(__name__)
 
-_INITIALIZE_TIMEOUT = 30.0
 _FIRST_RETRY, _MAX_RETRY = 0.5, 30.0
 
 
@@ -45,45 +53,41 @@ class HttpUpstream:
         self.name = name
         self._config = config
         self._wire = HttpWire(name, config, http)
-        self._capabilities = client_capabilities
         self._ids = itertools.count(1)
-        self._shared: str | None = None  # the gateway's own session id, once initialized
-        self._shared_lock = anyio.Lock()
-        self._initialize_result: JSONObject | None = None
+        self._shared = SharedSession(name, config, self._wire, client_capabilities, self._ids)
         self._handler: UnsolicitedHandler | None = None
-        self._reconnector: asyncio.Task[None] | None = None
+        self._subscriptions = SubscriptionStream(name, self.request, self._deliver_shared)
+        self._param_headers = ParamHeaders()
+        self._wire.param_headers = self._param_headers.for_message
 
     @property
     def available(self) -> bool:
-        return self._shared is not None
+        return self._shared.session_id is not None
 
     @property
     def initialize_result(self) -> JSONObject | None:
-        return self._initialize_result
+        return self._shared.initialize_result
+
+    @property
+    def era(self) -> Era | None:
+        return self._shared.era if self.available else None
 
     def set_unsolicited_handler(self, handler: UnsolicitedHandler) -> None:
         self._handler = handler
 
     async def start(self) -> None:
-        try:
-            await self._open_shared()
-        except WIRE_ERRORS as exc:
-            logger.warning("upstream %s: not reachable yet (%r); retrying in the background", self.name, exc)
-            self._reconnect_in_background()
+        await self._shared.start()
 
     async def aclose(self) -> None:
-        if self._reconnector is not None:
-            self._reconnector.cancel()
-            await asyncio.wait([self._reconnector])
-        shared, self._shared = self._shared, None
-        if shared:
-            with anyio.move_on_after(5.0, shield=True):
-                await self._wire.delete(shared)
+        await self._shared.aclose()
 
     async def open_session(self, client_capabilities: JSONObject, resume: str | None = None) -> str:
+        if self._shared.era is Era.MODERN:
+            self._session_id(SHARED_SESSION)  # raises while the upstream is down
+            return SHARED_SESSION  # no sessions at 2026-07-28
         if resume is not None:
             return resume  # trusted: a 404 on its first use raises UpstreamSessionExpired
-        session_id, _ = await self._initialize(client_capabilities)
+        session_id, _ = await self._shared.initialize(client_capabilities)
         return session_id
 
     async def close_session(self, handle: str) -> None:
@@ -91,6 +95,8 @@ class HttpUpstream:
             await self._wire.delete(handle)
 
     async def notify(self, handle: str, method: str, params: JSONObject | None) -> None:
+        if self._shared.era is Era.MODERN:
+            return  # 2026-07-28 "defines no client-to-server notifications over Streamable HTTP"
         await self._wire.post(self._session_id(handle), rpc.notification(method, params))
 
     async def request(
@@ -104,19 +110,23 @@ class HttpUpstream:
     ) -> JSONObject:
         deadline = self._config.timeout_seconds if timeout is None else timeout
         target = self._target(handle, sink)
-        session_id = self._session_id(handle)
+        modern = self._shared.era is Era.MODERN
+        session_id = self._session_id(SHARED_SESSION if modern else handle)
         try:
+            if modern:
+                send = functools.partial(self._call, session_id, method, target=target, deadline=deadline)
+                return await modern_request(self._subscriptions, self._param_headers, method, params, send)
             return await self._call(session_id, method, params, target, deadline)
         except UpstreamSessionExpired:
             if handle != SHARED_SESSION:
                 raise
             # "When a client receives HTTP 404 in response to a request containing an
             # MCP-Session-Id, it MUST start a new session by sending a new InitializeRequest"
-            session_id = await self._renew_shared(session_id)
+            session_id = await self._shared.renew(session_id)
             return await self._call(session_id, method, params, target, deadline)
         except UpstreamUnavailable:
             if handle == SHARED_SESSION:
-                self._lose_shared(session_id)
+                self._shared.lose(session_id)
             raise
 
     async def listen(self, handle: str, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
@@ -125,6 +135,8 @@ class HttpUpstream:
         With `await tg.start(upstream.listen, handle)`, the start returns once the
         stream is open (or the upstream has refused to offer one).
         """
+        if self._shared.era is Era.MODERN:
+            return await self._listen_modern(handle, task_status)
         outcome: Exception | None = None
         async with anyio.create_task_group() as tg:
             try:
@@ -147,6 +159,11 @@ class HttpUpstream:
         stream: sse.MessageStream | None = None
         listened: str | None = None
         while True:
+            if self._shared.era is Era.MODERN:
+                on_open()
+                if handle == SHARED_SESSION:
+                    await self._subscriptions.run()
+                return
             try:
                 session_id = self._session_id(handle)
                 if stream is None or session_id != listened:  # a renewed session starts afresh
@@ -163,9 +180,19 @@ class HttpUpstream:
                 if handle != SHARED_SESSION:
                     raise
                 with contextlib.suppress(*WIRE_ERRORS):
-                    await self._renew_shared(listened)
+                    await self._shared.renew(listened)
             retry = stream.decoder.retry_ms if stream is not None else None
             await anyio.sleep(retry / 1000 if retry is not None else next(delays))
+
+    async def _listen_modern(self, handle: str, task_status: TaskStatus[None]) -> None:
+        if handle != SHARED_SESSION:
+            task_status.started()  # no per-session streams at 2026-07-28
+            return
+        await self._subscriptions.run(task_status=task_status)
+
+    async def _deliver_shared(self, message: JSONObject) -> None:
+        if self._handler is not None:
+            await self._handler(SHARED_SESSION, message)
 
     async def _call(
         self,
@@ -188,6 +215,8 @@ class HttpUpstream:
             raise
 
     async def _cancel(self, session_id: str, message: JSONObject, reason: str) -> None:
+        if self._shared.era is Era.MODERN:
+            return  # 2026-07-28: "Closing the SSE response stream MUST be treated ... as cancellation"
         # "Disconnection SHOULD NOT be interpreted as the client cancelling its request.
         # To cancel, the client SHOULD explicitly send an MCP CancelledNotification."
         with anyio.move_on_after(2.0, shield=True):
@@ -199,63 +228,9 @@ class HttpUpstream:
         handler = self._handler
         return None if handler is None else functools.partial(handler, handle)
 
-    async def _initialize(self, capabilities: JSONObject) -> tuple[str, JSONObject]:
-        message = rpc.request(next(self._ids), "initialize", rpc.initialize_params(capabilities))
-        try:
-            with anyio.fail_after(_INITIALIZE_TIMEOUT):
-                result, session_id = await self._wire.exchange(None, message, None)
-                self._wire.protocol_version = rpc.negotiated_version(result)
-                # lifecycle: "After successful initialization, the client MUST send an
-                # initialized notification to indicate it is ready to begin normal operations."
-                await self._wire.post(session_id, rpc.notification("notifications/initialized"))
-        except TimeoutError:
-            raise UpstreamTimeout() from None
-        return session_id, result
-
     def _session_id(self, handle: str) -> str:
         if handle != SHARED_SESSION:
             if not valid_session_id(handle):
                 raise UpstreamSessionExpired()  # not a handle this upstream could have issued
             return handle
-        if self._shared is None:
-            raise UpstreamUnavailable()
-        return self._shared
-
-    async def _open_shared(self) -> None:
-        session_id, result = await self._initialize(self._capabilities)
-        self._initialize_result = result
-        self._shared = session_id
-        logger.info("upstream %s: initialized", self.name)
-
-    async def _renew_shared(self, expired: str | None) -> str:
-        async with self._shared_lock:
-            if self._shared is None or self._shared == expired:
-                self._shared = None
-                try:
-                    await self._open_shared()
-                except WIRE_ERRORS:
-                    self._reconnect_in_background()
-                    raise
-            return self._session_id(SHARED_SESSION)
-
-    def _lose_shared(self, session_id: str) -> None:
-        if self._shared == session_id:
-            self._shared = None
-            self._reconnect_in_background()
-
-    def _reconnect_in_background(self) -> None:
-        if self._reconnector is None or self._reconnector.done():
-            loop = asyncio.get_running_loop()
-            self._reconnector = loop.create_task(self._reconnect(), name=f"upstream {self.name}")
-
-    async def _reconnect(self) -> None:
-        for delay in rpc.backoff(_FIRST_RETRY, _MAX_RETRY):
-            await anyio.sleep(delay)
-            try:
-                async with self._shared_lock:
-                    if self._shared is None:
-                        await self._open_shared()
-            except WIRE_ERRORS as exc:
-                logger.info("upstream %s: still unreachable (%r)", self.name, exc)
-            else:
-                return
+        return self._shared.current()

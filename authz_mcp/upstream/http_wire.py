@@ -17,10 +17,11 @@ import anyio
 import httpx
 
 from authz_mcp.config.model import HttpUpstreamConfig
-from authz_mcp.errors import GatewayError, UpstreamFailed, UpstreamUnavailable
+from authz_mcp.errors import GatewayError, UpstreamFailed, UpstreamRejected, UpstreamUnavailable
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import rpc, sse
 from authz_mcp.upstream.base import MessageSink, UpstreamRpcError, UpstreamSessionExpired
+from authz_mcp.upstream.modern import modern_headers
 
 logger = logging.getLogger(__name__)
 
@@ -41,6 +42,9 @@ class HttpWire:
     def __init__(self, name: str, config: HttpUpstreamConfig, http: httpx.AsyncClient) -> None:
         self.name = name
         self.protocol_version = rpc.PROTOCOL_VERSION
+        self.modern = False
+        """Speak 2026-07-28: no sessions, and the request's metadata mirrored in headers."""
+        self.param_headers: Callable[[JSONObject], dict[str, str]] = lambda message: {}
         self._url = config.url
         self._configured = config.headers
         self._http = http
@@ -54,7 +58,7 @@ class HttpWire:
                 "POST",
                 self._url,
                 content=rpc.encode(message),
-                headers=self.headers(session_id),
+                headers=self.headers(session_id, message=message),
                 timeout=_STREAM_TIMEOUT,
             ) as response:
                 await self._check(response, session_id)
@@ -137,13 +141,20 @@ class HttpWire:
         if not response.is_success and response.status_code not in (404, 405):
             logger.info("upstream %s: closing a session got HTTP %d", self.name, response.status_code)
 
-    def headers(self, session_id: str | None, *, accept: str = f"{JSON}, {SSE}") -> httpx.Headers:
+    def headers(
+        self, session_id: str | None, *, accept: str = f"{JSON}, {SSE}", message: JSONObject | None = None
+    ) -> httpx.Headers:
         """The configured headers plus the protocol's; `session_id` None: before initialize."""
         headers = httpx.Headers(self._configured)
         # "The client MUST include an Accept header, listing both application/json and
         # text/event-stream as supported content types."
         headers["Accept"] = accept
         headers["Content-Type"] = JSON
+        method = message.get("method") if message is not None else None
+        if isinstance(method, str) and (self.modern or method == "server/discover"):
+            headers.update(modern_headers(method, message or {}))
+            headers.update(self.param_headers(message or {}))
+            return headers
         if session_id is not None:
             # "the client MUST include the MCP-Protocol-Version: <protocol-version> HTTP
             # header on all subsequent requests to the MCP server"
@@ -218,6 +229,8 @@ class HttpWire:
         reply = rpc.decode(body) if body.strip() else None
         if reply is not None and isinstance(reply.get("error"), dict):
             raise UpstreamRpcError(reply["error"])
+        if 400 <= response.status_code < 500:
+            raise UpstreamRejected()
         raise UpstreamFailed()
 
 

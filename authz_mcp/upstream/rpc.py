@@ -7,12 +7,9 @@ answering server->client requests, and retry pacing.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass, field
-from itertools import count
 from typing import Any
 
 import anyio
@@ -21,9 +18,7 @@ from authz_mcp import __version__
 from authz_mcp.errors import (
     INTERNAL_ERROR,
     METHOD_NOT_FOUND,
-    GatewayError,
     UpstreamFailed,
-    UpstreamTimeout,
 )
 from authz_mcp.jsonrpc import JSONObject, RequestId
 from authz_mcp.upstream.base import MessageSink, UpstreamRpcError
@@ -181,93 +176,6 @@ class InboundRequests:
         params = message.get("params")
         if isinstance(params, dict) and (scope := self._scopes.get(repr(params.get("requestId")))):
             scope.cancel()
-
-
-@dataclass(eq=False)
-class _Call:
-    sink: MessageSink | None
-    progress_token: Any
-    done: anyio.Event = field(default_factory=anyio.Event)
-    response: JSONObject | None = None
-
-
-class PendingCalls:
-    """Requests awaiting their responses on a connection that carries many (stdio).
-
-    Ids are this table's own counter, never reused, so a late response from an
-    earlier process or a cancelled call matches nothing.
-    """
-
-    def __init__(self, send: Reply) -> None:
-        self._send = send
-        self._ids = count(1)
-        self._calls: dict[int, _Call] = {}
-
-    async def call(
-        self,
-        method: str,
-        params: JSONObject | None,
-        *,
-        sink: MessageSink | None,
-        timeout_seconds: float | None,
-    ) -> JSONObject:
-        request_id = next(self._ids)
-        meta = (params or {}).get("_meta")
-        pending = _Call(sink, meta.get("progressToken") if isinstance(meta, dict) else None)
-        self._calls[request_id] = pending
-        try:
-            with anyio.fail_after(timeout_seconds):
-                await self._send(request(request_id, method, params))
-                await pending.done.wait()
-        except TimeoutError:
-            await self._cancel(request_id, method, "timed out")
-            raise UpstreamTimeout() from None
-        except anyio.get_cancelled_exc_class():
-            await self._cancel(request_id, method, "cancelled")
-            raise
-        finally:
-            del self._calls[request_id]
-        if pending.response is None:
-            raise UpstreamFailed()
-        return result_of(pending.response)
-
-    async def _cancel(self, request_id: int, method: str, reason: str) -> None:
-        # basic/utilities/cancellation: "The client MUST NOT attempt to cancel its
-        # `initialize` request."
-        if method == "initialize":
-            return
-        with anyio.move_on_after(1.0, shield=True), contextlib.suppress(GatewayError):
-            await self._send(cancelled(request_id, reason))
-
-    def settle(self, response: JSONObject) -> None:
-        request_id = response.get("id")
-        pending = self._calls.get(request_id) if isinstance(request_id, int) else None
-        if pending is None:
-            logger.debug("dropped a response to no pending request (id %r)", request_id)
-            return
-        pending.response = response
-        pending.done.set()
-
-    def fail_all(self) -> None:
-        """The connection is gone: every waiting call fails now with `UpstreamFailed`."""
-        for pending in self._calls.values():
-            pending.done.set()
-
-    def sink_for_progress(self, message: JSONObject) -> MessageSink | None:
-        # basic/utilities/progress: the token is unique across active requests, so
-        # this attribution is exact.
-        params = message.get("params")
-        token = params.get("progressToken") if isinstance(params, dict) else None
-        if token is None:
-            return None
-        return next((c.sink for c in self._calls.values() if c.progress_token == token), None)
-
-    def only_sink(self) -> MessageSink | None:
-        """The sink of the one request in flight, when there is exactly one."""
-        if len(self._calls) != 1:
-            return None
-        (only,) = self._calls.values()
-        return only.sink
 
 
 def backoff(first: float, cap: float) -> Iterator[float]:

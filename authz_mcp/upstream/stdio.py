@@ -23,8 +23,11 @@ from anyio.abc import Process, TaskGroup, TaskStatus
 from authz_mcp.config.model import StdioUpstreamConfig
 from authz_mcp.errors import GatewayError, UpstreamFailed, UpstreamUnavailable
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.upstream import rpc
-from authz_mcp.upstream.base import SHARED_SESSION, MessageSink, UnsolicitedHandler, UpstreamRpcError
+from authz_mcp.upstream import era, rpc
+from authz_mcp.upstream.base import SHARED_SESSION, Era, MessageSink, UnsolicitedHandler, UpstreamRpcError
+from authz_mcp.upstream.listen import SubscriptionStream
+from authz_mcp.upstream.modern import modern_request
+from authz_mcp.upstream.pending import PendingCalls
 from authz_mcp.upstream.process import LineBuffer, child_environment, stop_process
 
 logger = logging.getLogger(__name__)
@@ -41,7 +44,7 @@ class StdioUpstream:
         self.name = name
         self._config = config
         self._capabilities = client_capabilities
-        self._calls = rpc.PendingCalls(self._write)
+        self._calls = PendingCalls(self._write)
         self._inbound = rpc.InboundRequests(self._reply)
         self._handler: UnsolicitedHandler | None = None
         self._process: Process | None = None
@@ -50,6 +53,8 @@ class StdioUpstream:
         self._attempted = anyio.Event()
         self._write_lock = anyio.Lock()
         self._supervisor: asyncio.Task[None] | None = None
+        self._era: Era | None = None
+        self._subscriptions = SubscriptionStream(name, self.request, self._deliver_shared)
 
     @property
     def available(self) -> bool:
@@ -58,6 +63,10 @@ class StdioUpstream:
     @property
     def initialize_result(self) -> JSONObject | None:
         return self._initialize_result
+
+    @property
+    def era(self) -> Era | None:
+        return self._era if self.available else None
 
     @property
     def pid(self) -> int | None:
@@ -91,11 +100,19 @@ class StdioUpstream:
         return None
 
     async def listen(self, handle: str, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
+        if handle == SHARED_SESSION:
+            await self.wait_available()
+            if self._era is Era.MODERN:
+                # 2026-07-28: change notifications come only on a subscriptions/listen stream.
+                await self._subscriptions.run(task_status=task_status)
+                return
         task_status.started()  # no such stream: everything arrives on stdout, routed as it comes
 
     async def notify(self, handle: str, method: str, params: JSONObject | None) -> None:
         if not self.available:
             raise UpstreamUnavailable()
+        if self._era is Era.MODERN:
+            return  # the modern era has no client notifications but cancellation, sent by PendingCalls
         await self._write(rpc.notification(method, params))
 
     async def request(
@@ -111,7 +128,17 @@ class StdioUpstream:
             raise UpstreamUnavailable()
         if timeout is None:
             timeout = self._config.timeout_seconds
+        if self._era is Era.MODERN:
+
+            async def send(stamped: JSONObject | None) -> JSONObject:
+                return await self._calls.call(method, stamped, sink=sink, timeout_seconds=timeout)
+
+            return await modern_request(self._subscriptions, None, method, params, send)
         return await self._calls.call(method, params, sink=sink, timeout_seconds=timeout)
+
+    async def _deliver_shared(self, message: JSONObject) -> None:
+        if self._handler is not None:
+            await self._handler(SHARED_SESSION, message)
 
     async def _write(self, message: JSONObject) -> None:
         process = self._process
@@ -172,14 +199,17 @@ class StdioUpstream:
 
     async def _handshake(self, process: Process) -> None:
         try:
-            params = rpc.initialize_params(self._capabilities)
-            result = await self._calls.call(
-                "initialize", params, sink=None, timeout_seconds=_INITIALIZE_TIMEOUT
-            )
-            rpc.negotiated_version(result)
-            # lifecycle: "After successful initialization, the client MUST send an
-            # initialized notification to indicate it is ready to begin normal operations."
-            await self._write(rpc.notification("notifications/initialized"))
+            result = await era.probe(self._probe, self._config.protocol, self._capabilities)
+            self._era = Era.LEGACY if result is None else Era.MODERN
+            if result is None:
+                params = rpc.initialize_params(self._capabilities)
+                result = await self._calls.call(
+                    "initialize", params, sink=None, timeout_seconds=_INITIALIZE_TIMEOUT
+                )
+                rpc.negotiated_version(result)
+                # lifecycle: "After successful initialization, the client MUST send an
+                # initialized notification to indicate it is ready to begin normal operations."
+                await self._write(rpc.notification("notifications/initialized"))
         except (GatewayError, UpstreamRpcError) as exc:
             logger.warning("upstream %s: initialize failed: %r", self.name, exc)
             with contextlib.suppress(ProcessLookupError):
@@ -189,6 +219,9 @@ class StdioUpstream:
             self._ready.set()
             logger.info("upstream %s: initialized", self.name)
         self._attempted.set()
+
+    async def _probe(self, method: str, params: JSONObject) -> JSONObject:
+        return await self._calls.call(method, params, sink=None, timeout_seconds=era.PROBE_TIMEOUT)
 
     async def _read_stdout(self, process: Process, tg: TaskGroup) -> None:
         assert process.stdout is not None
@@ -224,6 +257,9 @@ class StdioUpstream:
         """
         if message["method"] == "notifications/progress":
             return self._calls.sink_for_progress(message)
+        subscription = self._calls.sink_for_subscription(message)
+        if subscription is not None:
+            return subscription
         only = self._calls.only_sink()
         if only is not None:
             return only

@@ -34,3 +34,16 @@ async def test_modern_client_gets_input_required_round_trips_and_pages(transport
     assert first_page.next_cursor is not None
     assert echoed.content == [TextContent(type="text", text="hi")]
     assert sampled.content == [TextContent(type="text", text="modern")]
+
+
+async def test_legacy_only_server_makes_an_auto_client_fall_back_to_the_handshake(
+    transport: Transport,
+) -> None:
+    async with (
+        demo_upstream(transport, "--legacy-only") as target,
+        Client(target, mode="auto", sampling_callback=sample) as client,
+    ):
+        sampled = await client.call_tool("ask_model", {"question": "era?"})
+
+        assert client.protocol_version == "2025-11-25"
+    assert sampled.content == [TextContent(type="text", text="modern")]

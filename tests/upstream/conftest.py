@@ -13,13 +13,19 @@ from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command, http_demo_
 CLIENT_CAPABILITIES: JSONObject = {"sampling": {}, "roots": {"listChanged": True}, "elicitation": {}}
 
 
-def stdio_config(*demo_args: str) -> StdioUpstreamConfig:
+# The demo server speaks both eras: these helpers pin the handshake era unless told
+# otherwise, so the legacy contract below is what they exercise.
+def stdio_config(*demo_args: str, protocol: str = "legacy") -> StdioUpstreamConfig:
     command, args = demo_stdio_command(*demo_args)
-    return StdioUpstreamConfig(transport="stdio", command=command, args=tuple(args), cwd=PROJECT_ROOT)
+    return StdioUpstreamConfig.model_validate(
+        {"transport": "stdio", "command": command, "args": args, "cwd": PROJECT_ROOT, "protocol": protocol}
+    )
 
 
-def http_config(url: str, **headers: str) -> HttpUpstreamConfig:
-    return HttpUpstreamConfig(transport="streamable-http", url=url, headers=headers)
+def http_config(url: str, *, protocol: str = "legacy", **headers: str) -> HttpUpstreamConfig:
+    return HttpUpstreamConfig.model_validate(
+        {"transport": "streamable-http", "url": url, "headers": headers, "protocol": protocol}
+    )
 
 
 @pytest.fixture

@@ -84,7 +84,9 @@ async def test_every_session_shares_the_one_process(stdio_upstream: StdioUpstrea
 async def test_reader_survives_invalid_lines_and_pings_are_answered(tmp_path: Path) -> None:
     script = tmp_path / "scripted_server.py"
     script.write_text(_SCRIPTED_SERVER)
-    config = StdioUpstreamConfig(transport="stdio", command=sys.executable, args=(str(script),))
+    config = StdioUpstreamConfig(
+        transport="stdio", command=sys.executable, args=(str(script),), protocol="legacy"
+    )
     upstream = StdioUpstream("scripted", config, client_capabilities={})
     handler = RecordingHandler()
     upstream.set_unsolicited_handler(handler)

@@ -1,0 +1,137 @@
+"""The gateway's own session on one Streamable HTTP upstream, and the handshake behind it.
+
+At `start()`, and whenever it is lost: the era is probed (`era.probe`), then a legacy
+upstream is initialized (its `Mcp-Session-Id` is the shared session) and a modern one
+needs nothing more (no sessions at 2026-07-28; the shared session is ""). It is re-opened
+on 404 and retried in the background while the upstream is down.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+
+import anyio
+
+from authz_mcp.config.model import HttpUpstreamConfig
+from authz_mcp.errors import UpstreamTimeout, UpstreamUnavailable
+from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.upstream import era, rpc
+from authz_mcp.upstream.base import SHARED_SESSION, Era
+from authz_mcp.upstream.http_wire import WIRE_ERRORS, HttpWire
+
+logger = logging.getLogger(__name__)
+
+_INITIALIZE_TIMEOUT = 30.0
+_FIRST_RETRY, _MAX_RETRY = 0.5, 30.0
+
+
+class SharedSession:
+    def __init__(
+        self,
+        name: str,
+        config: HttpUpstreamConfig,
+        wire: HttpWire,
+        capabilities: JSONObject,
+        ids: itertools.count[int],
+    ) -> None:
+        self.name = name
+        self.session_id: str | None = None
+        """The gateway's own session id once connected ("" for a stateless or modern upstream)."""
+        self.era: Era | None = None
+        self.initialize_result: JSONObject | None = None
+        self._config = config
+        self._wire = wire
+        self._capabilities = capabilities
+        self._ids = ids
+        self._lock = anyio.Lock()
+        self._reconnector: asyncio.Task[None] | None = None
+
+    async def start(self) -> None:
+        try:
+            await self._open()
+        except WIRE_ERRORS as exc:
+            logger.warning("upstream %s: not reachable yet (%r); retrying in the background", self.name, exc)
+            self._reconnect_in_background()
+
+    async def aclose(self) -> None:
+        if self._reconnector is not None:
+            self._reconnector.cancel()
+            await asyncio.wait([self._reconnector])
+        shared, self.session_id = self.session_id, None
+        if shared:
+            with anyio.move_on_after(5.0, shield=True):
+                await self._wire.delete(shared)
+
+    def current(self) -> str:
+        if self.session_id is None:
+            raise UpstreamUnavailable()
+        return self.session_id
+
+    async def initialize(self, capabilities: JSONObject) -> tuple[str, JSONObject]:
+        """A new legacy session: its id and the InitializeResult."""
+        message = rpc.request(next(self._ids), "initialize", rpc.initialize_params(capabilities))
+        try:
+            with anyio.fail_after(_INITIALIZE_TIMEOUT):
+                result, session_id = await self._wire.exchange(None, message, None)
+                self._wire.protocol_version = rpc.negotiated_version(result)
+                # lifecycle: "After successful initialization, the client MUST send an
+                # initialized notification to indicate it is ready to begin normal operations."
+                await self._wire.post(session_id, rpc.notification("notifications/initialized"))
+        except TimeoutError:
+            raise UpstreamTimeout() from None
+        return session_id, result
+
+    async def renew(self, expired: str | None) -> str:
+        async with self._lock:
+            if self.session_id is None or self.session_id == expired:
+                self.session_id = None
+                try:
+                    await self._open()
+                except WIRE_ERRORS:
+                    self._reconnect_in_background()
+                    raise
+            return self.current()
+
+    def lose(self, session_id: str) -> None:
+        if self.session_id == session_id:
+            self.session_id = None
+            self._reconnect_in_background()
+
+    async def _open(self) -> None:
+        discovered = await era.probe(self._probe, self._config.protocol, self._capabilities)
+        self._wire.modern = discovered is not None
+        if discovered is not None:
+            self.era, self.initialize_result, self.session_id = Era.MODERN, discovered, SHARED_SESSION
+            logger.info("upstream %s: speaks %s", self.name, era.MODERN_VERSION)
+            return
+        session_id, result = await self.initialize(self._capabilities)
+        self.era, self.initialize_result, self.session_id = Era.LEGACY, result, session_id
+        logger.info("upstream %s: initialized", self.name)
+
+    async def _probe(self, method: str, params: JSONObject) -> JSONObject:
+        message = rpc.request(next(self._ids), method, params)
+        try:
+            with anyio.fail_after(era.PROBE_TIMEOUT):
+                result, _ = await self._wire.exchange(None, message, None)
+                return result
+        except TimeoutError:
+            raise UpstreamTimeout() from None
+
+    def _reconnect_in_background(self) -> None:
+        if self._reconnector is None or self._reconnector.done():
+            loop = asyncio.get_running_loop()
+            self._reconnector = loop.create_task(self._reconnect(), name=f"upstream {self.name}")
+
+    async def _reconnect(self) -> None:
+        for delay in rpc.backoff(_FIRST_RETRY, _MAX_RETRY):
+            await anyio.sleep(delay)
+            try:
+                async with self._lock:
+                    if self.session_id is None:
+                        await self._open()
+            except WIRE_ERRORS as exc:
+                logger.info("upstream %s: still unreachable (%r)", self.name, exc)
+            else:
+                return
