@@ -20,6 +20,10 @@ INTERNAL_ERROR = -32603
 SERVER_UNAVAILABLE = -32001
 REQUEST_CANCELLED = -32800
 RESOURCE_NOT_FOUND = -32002
+# Reserved for the MCP specification (2026-07-28 basic/index "Error Codes").
+HEADER_MISMATCH = -32020
+MISSING_REQUIRED_CLIENT_CAPABILITY = -32021
+UNSUPPORTED_PROTOCOL_VERSION = -32022
 
 
 class GatewayError(Exception):
@@ -94,6 +98,48 @@ class UnsupportedProtocolVersion(GatewayError):
     http_status = 400
     jsonrpc_code = INVALID_REQUEST
     public_message = "Unsupported MCP-Protocol-Version"
+
+
+class HeaderMismatch(GatewayError):
+    """2026-07-28: an MCP header is missing or disagrees with the body."""
+
+    http_status = 400
+    jsonrpc_code = HEADER_MISMATCH
+    public_message = "Header mismatch"
+
+
+class UnsupportedModernVersion(GatewayError):
+    """2026-07-28: the request's protocol version is not served; `data` names the supported ones."""
+
+    http_status = 400
+    jsonrpc_code = UNSUPPORTED_PROTOCOL_VERSION
+    public_message = "Unsupported protocol version"
+
+
+class MissingRequestMeta(GatewayError):
+    """2026-07-28: `params._meta` lacks the protocol version or the client capabilities."""
+
+    http_status = 400
+    jsonrpc_code = INVALID_PARAMS
+    public_message = "params._meta must carry the protocol version and the client capabilities"
+
+
+class MissingClientCapability(GatewayError):
+    """2026-07-28: serving the request needs a client capability the request did not
+    declare; `data.requiredCapabilities` names it. "For HTTP, the response status code
+    MUST be 400 Bad Request"."""
+
+    http_status = 400
+    jsonrpc_code = MISSING_REQUIRED_CLIENT_CAPABILITY
+    public_message = "Missing required client capability"
+
+
+class UnknownModernMethod(GatewayError):
+    """2026-07-28 transports: an unimplemented method "MUST" get 404 with -32601."""
+
+    http_status = 404
+    jsonrpc_code = METHOD_NOT_FOUND
+    public_message = "Method not found"
 
 
 class StoreUnavailable(GatewayError):
@@ -184,6 +230,18 @@ class UpstreamFailed(GatewayError):
     public_message = "Upstream server error"
 
 
+class LimitReached(GatewayError):
+    """A per-user bound on what the gateway keeps for sessionless clients (streams, exchanges)."""
+
+    http_status = 200
+    jsonrpc_code = INTERNAL_ERROR
+    public_message = "Too many open requests of this kind"
+
+
+class UpstreamRejected(UpstreamFailed):
+    """The upstream refused a request at the HTTP level, without a JSON-RPC error body."""
+
+
 class RequestCancelled(GatewayError):
     http_status = 200
     jsonrpc_code = REQUEST_CANCELLED
@@ -194,6 +252,50 @@ class UpstreamTimeout(GatewayError):
     http_status = 200
     jsonrpc_code = INTERNAL_ERROR
     public_message = "Upstream request timed out"
+
+
+# --- personal token REST API (authz_mcp/http/tokens_api.py) -----------------
+
+
+class TokenApiError(GatewayError):
+    """An error of the token API; `api_code` is its stable, documented code."""
+
+    http_status = 400
+    jsonrpc_code = INVALID_REQUEST
+    api_code: ClassVar[str] = "invalid_request"
+    public_message = "Invalid request"
+
+
+class InvalidTokenRequest(TokenApiError):
+    pass
+
+
+class TokenNotFound(TokenApiError):
+    """Unknown, or another user's token: the two are indistinguishable."""
+
+    http_status = 404
+    api_code = "not_found"
+    public_message = "Token not found"
+
+
+class TokenLimitReached(TokenApiError):
+    http_status = 409
+    api_code = "too_many_tokens"
+    public_message = "Too many active personal tokens"
+
+
+class AdminRequired(TokenApiError):
+    http_status = 403
+    api_code = "forbidden"
+    public_message = "Only token administrators may do this"
+
+
+class PersonalTokenNotAccepted(TokenApiError):
+    """A personal token cannot manage tokens: a leaked one must not mint more."""
+
+    http_status = 403
+    api_code = "personal_token_not_allowed"
+    public_message = "Use a token from your identity provider to manage personal tokens"
 
 
 # --- configuration and policy (never shown to MCP clients) --------------------
@@ -222,3 +324,24 @@ def http_body(error: GatewayError) -> dict[str, Any]:
     if error.oauth_error is not None:
         body["error"]["data"] = {"oauth_error": error.oauth_error}
     return body
+
+
+_API_CODES_BY_STATUS = {
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+    500: "internal_error",
+    503: "unavailable",
+}
+
+
+def api_error_body(error: GatewayError) -> dict[str, Any]:
+    """Body for an error of the REST API: `{"error": {"code", "message"}}` with a stable code."""
+    if isinstance(error, TokenApiError):
+        code = error.api_code
+    else:
+        code = error.oauth_error or _API_CODES_BY_STATUS.get(error.http_status, "invalid_request")
+    return {"error": {"code": code, "message": error.message}}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -16,12 +17,16 @@ from authz_mcp.http.app import build_app
 from authz_mcp.observability.audit import AuditLog
 from authz_mcp.policy import PolicyEngine
 from authz_mcp.proxy.gateway import Gateway
+from authz_mcp.reload import policy_lifecycle
 from authz_mcp.sessions import open_session_store
-from authz_mcp.upstream import build_upstream, create_http_client
+from authz_mcp.tokens import PatVerifier, TokenService, open_token_store
+from authz_mcp.upstream import Upstream, build_upstream, create_http_client
 
 # What the gateway tells upstreams it can relay; each is only used when the
 # downstream client declared it (the relay checks per request).
 RELAYED_CLIENT_CAPABILITIES = {"sampling": {}, "elicitation": {}, "roots": {"listChanged": True}}
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -32,32 +37,48 @@ class Runtime:
     app: Starlette
 
 
+def build_upstreams(config: Config, http: httpx.AsyncClient) -> dict[str, Upstream]:
+    """The configured upstreams, not yet started; HTTP ones share `http`."""
+    return {
+        name: build_upstream(
+            name, upstream_config, http=http, client_capabilities=RELAYED_CLIENT_CAPABILITIES
+        )
+        for name, upstream_config in config.upstreams.items()
+    }
+
+
 @asynccontextmanager
 async def open_runtime(config: Config, *, strict: bool = True) -> AsyncIterator[Runtime]:
     """Everything the gateway needs, started; closed in reverse order on exit."""
     policy = PolicyEngine.load(config.policy.model, config.policy.file)
     store = open_session_store(config.store, idle_seconds=config.server.session_idle_seconds)
+    token_store = open_token_store(config.store)
+    tokens = TokenService(token_store, config.auth.pat)
     audit = AuditLog.open(config.audit.path)
     async with (
         create_http_client() as upstream_http,
         httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False, trust_env=False) as auth_http,
     ):
-        upstreams = {
-            name: build_upstream(
-                name, upstream_config, http=upstream_http, client_capabilities=RELAYED_CLIENT_CAPABILITIES
+        secret = config.server.secret_key.encode() if config.server.secret_key else None
+        if secret is None and not config.store.url.startswith("memory:"):
+            logger.warning(
+                "server.secret_key is not set: cursors and requestState are valid on this replica only"
             )
-            for name, upstream_config in config.upstreams.items()
-        }
-        gateway = Gateway(config, policy, store, upstreams, audit)
-        authenticator = Authenticator(config, auth_http)
+        gateway = Gateway(
+            config, policy, store, build_upstreams(config, upstream_http), audit, secret_key=secret
+        )
+        authenticator = Authenticator(config, auth_http, pat_verifier=PatVerifier(token_store))
         try:
             await gateway.start(strict=strict)
             async with anyio.create_task_group() as background:
                 gateway.listen(background)
-                yield Runtime(config, gateway, authenticator, build_app(gateway, authenticator))
+                async with policy_lifecycle(config, gateway) as policy_status:
+                    app = build_app(gateway, authenticator, policy_status, tokens=tokens)
+                    yield Runtime(config, gateway, authenticator, app)
                 background.cancel_scope.cancel()
         finally:
             await gateway.aclose()
             await authenticator.aclose()
             await store.aclose()
+            await token_store.aclose()
             audit.close()

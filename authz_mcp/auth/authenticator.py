@@ -21,7 +21,7 @@ from authz_mcp.auth.identity import Identity
 from authz_mcp.auth.jwks import JwksCache
 from authz_mcp.auth.jwt import JwtVerifier
 from authz_mcp.config.model import Config
-from authz_mcp.errors import AuthenticationError, ConfigError, InvalidToken
+from authz_mcp.errors import AuthenticationError, ConfigError, InsufficientScope, InvalidToken
 
 PAT_PREFIX = "amcp_"
 
@@ -50,28 +50,33 @@ class Authenticator:
         for issuer_cfg in config.auth.jwt:
             if issuer_cfg.issuer in self._verifiers:
                 raise ConfigError(f"auth.jwt: issuer {issuer_cfg.issuer!r} is configured twice")
+            refetch = issuer_cfg.jwks_refetch_seconds
             jwks = (
-                JwksCache(issuer_cfg.jwks_url, http)
+                JwksCache(issuer_cfg.jwks_url, http, min_refetch_interval=refetch)
                 if issuer_cfg.jwks_url
-                else JwksCache.from_issuer(issuer_cfg.issuer, http)
+                else JwksCache.from_issuer(issuer_cfg.issuer, http, min_refetch_interval=refetch)
             )
             audience = config.audience_for(issuer_cfg)
             self._verifiers[issuer_cfg.issuer] = JwtVerifier(issuer_cfg, audience, jwks)
         self._pat_verifier = pat_verifier if config.auth.personal_tokens else None
+        self._required_scopes = config.auth.required_scopes
         self._cache = VerifiedTokenCache(size=cache_size, ttl=cache_ttl, clock=clock)
 
     async def authenticate(self, authorization: str | None) -> Identity:
+        """The request's identity. InsufficientScope (403) when an identity provider's token
+        lacks a required scope; personal tokens are narrowed by their own scopes instead."""
         token = bearer_token(authorization)
         if token.startswith(PAT_PREFIX):
             if self._pat_verifier is None:
                 raise InvalidToken("personal tokens not available")
             return await self._pat_verifier(token)
         key = hashlib.sha256(token.encode("ascii")).digest()
-        cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        identity = await self._verifier_for(token).verify(token)
-        self._cache.put(key, identity)
+        identity = self._cache.get(key)
+        if identity is None:
+            identity = await self._verifier_for(token).verify(token)
+            self._cache.put(key, identity)
+        if not set(self._required_scopes) <= set(identity.oauth_scopes):
+            raise InsufficientScope("missing a required scope")
         return identity
 
     def _verifier_for(self, token: str) -> JwtVerifier:

@@ -17,6 +17,8 @@ class Identity:
     """Object patterns that narrow what this credential may do (personal tokens); None: no narrowing."""
     expires_at: float | None = None
     """Unix time after which the credential is no longer valid."""
+    oauth_scopes: tuple[str, ...] = ()
+    """The OAuth scopes an identity provider granted the token (`scope` or `scp` claim)."""
 
     @property
     def key(self) -> str:

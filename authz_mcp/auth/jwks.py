@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 from jwt import PyJWK, PyJWTError
@@ -80,7 +81,8 @@ class JwksCache:
 
     @classmethod
     def from_issuer(cls, issuer: str, http: httpx.AsyncClient, **kwargs: Any) -> JwksCache:
-        """A cache whose JWKS URL is found through OpenID Connect Discovery on first use."""
+        """A cache whose JWKS URL is found on first use through OpenID Connect Discovery, or
+        RFC 8414 Authorization Server Metadata when the issuer has no OpenID configuration."""
         cache = cls("", http, **kwargs)
         cache._jwks_url = None
         cache._discovery = (issuer, f"{issuer.rstrip('/')}/.well-known/openid-configuration")
@@ -131,14 +133,22 @@ class JwksCache:
     async def _discover(self) -> str:
         assert self._discovery is not None
         issuer, discovery_url = self._discovery
-        document = await self._get_json(discovery_url)
+        try:
+            document = await self._get_json(discovery_url)
+        except httpx.HTTPStatusError as exc:
+            if exc.response.status_code != 404:
+                raise
+            document = await self._get_json(oauth_metadata_url(issuer))
         # OpenID Connect Discovery §4.3: "The issuer value returned MUST be identical to the
-        # Issuer URL that was used as the prefix to /.well-known/openid-configuration".
+        # Issuer URL that was used as the prefix to /.well-known/openid-configuration";
+        # RFC 8414 §3.3 says the same of its metadata.
         if document.get("issuer") != issuer:
             raise ValueError("discovery document names a different issuer")
         jwks_uri = document.get("jwks_uri")
-        if not isinstance(jwks_uri, str) or not jwks_uri.startswith(("https://", "http://")):
-            raise ValueError("discovery document has no usable jwks_uri")
+        if not isinstance(jwks_uri, str) or not same_origin(jwks_uri, issuer):
+            # Fetches go only to configured issuers: a document that points elsewhere is
+            # refused (configure `jwks_url` for providers that serve keys from another host).
+            raise ValueError("discovery document has no jwks_uri on the issuer's origin")
         self._jwks_url = jwks_uri
         return jwks_uri
 
@@ -149,6 +159,25 @@ class JwksCache:
         if not isinstance(document, dict):
             raise ValueError("expected a JSON object")
         return document
+
+
+def oauth_metadata_url(issuer: str) -> str:
+    """RFC 8414 §3.1: the well-known suffix goes between the issuer's host and its path."""
+    parts = urlsplit(issuer)
+    path = parts.path.rstrip("/")
+    return urlunsplit((parts.scheme, parts.netloc, f"/.well-known/oauth-authorization-server{path}", "", ""))
+
+
+def same_origin(url: str, issuer: str) -> bool:
+    """Whether `url` has the issuer's scheme, host and port (RFC 6454 origin)."""
+    try:
+        a, b = urlsplit(url), urlsplit(issuer)
+        return (a.scheme, a.hostname, a.port) == (b.scheme, b.hostname, b.port) and a.scheme in (
+            "https",
+            "http",
+        )
+    except ValueError:
+        return False
 
 
 def _parse_key_set(document: Mapping[str, Any]) -> dict[str | None, _Entry]:

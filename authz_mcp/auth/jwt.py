@@ -70,6 +70,7 @@ class JwtVerifier:
             groups=self._groups(claims),
             scopes=None,
             expires_at=float(claims["exp"]),
+            oauth_scopes=_oauth_scopes(claims),
         )
 
     def _decode(self, token: str, key: jwt.PyJWK) -> dict[str, Any]:
@@ -126,6 +127,19 @@ def claim_at(claims: Mapping[str, Any], path: str) -> Any:
             return None
         value = value[segment]
     return value
+
+
+def _oauth_scopes(claims: Mapping[str, Any]) -> tuple[str, ...]:
+    """RFC 9068 §2.2.3 / RFC 8693 §4.2: `scope` is a space-separated string. Okta and Entra ID
+    put scopes in `scp` instead, as a list or as such a string."""
+    value = claims.get("scope", claims.get("scp"))
+    if isinstance(value, str):
+        return tuple(value.split())
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    if value is None:
+        return ()
+    raise InvalidToken("malformed scope claim")
 
 
 def _unverified_header(token: str) -> dict[str, Any]:

@@ -13,10 +13,10 @@ import sys
 from collections.abc import Sequence
 
 from authz_mcp import __version__
-from authz_mcp.cli import serve
+from authz_mcp.cli import catalog, policy, serve, tokens
 from authz_mcp.errors import ConfigError
 
-COMMAND_MODULES = (serve,)
+COMMAND_MODULES = (serve, tokens, policy, catalog)
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -36,6 +37,9 @@ class ServerConfig(_Frozen):
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     session_idle_seconds: int = Field(default=3600, ge=10)
     upstream_timeout_seconds: float = Field(default=60.0, gt=0)
+    # Key for the MACs on list cursors and MRTR requestState. Replicas behind one URL need
+    # the same key (e.g. "${AUTHZ_MCP_SECRET_KEY}"); unset, each process draws its own.
+    secret_key: str | None = Field(default=None, min_length=32)
 
     @field_validator("public_url")
     @classmethod
@@ -61,6 +65,26 @@ class ServerConfig(_Frozen):
         return f"{self.base_url}/mcp"
 
 
+def is_loopback_host(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def require_secure_url(value: str) -> str:
+    """An absolute https URL, or http to a loopback host only: keys and discovery documents
+    decide whom the gateway trusts, so they are never fetched in clear over a network."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("must be an absolute https URL")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ValueError("must use https (plain http is allowed for loopback hosts only)")
+    return value
+
+
 class JwtIssuerConfig(_Frozen):
     issuer: str
     jwks_url: str | None = None
@@ -69,6 +93,18 @@ class JwtIssuerConfig(_Frozen):
     subject_claim: str = "sub"
     groups_claim: str | None = "groups"
     leeway_seconds: int = Field(default=30, ge=0, le=300)
+    # An unknown `kid` refetches the key set at most this often (DESIGN §3).
+    jwks_refetch_seconds: float = Field(default=30.0, ge=1.0, le=3600.0)
+
+    @field_validator("issuer")
+    @classmethod
+    def _issuer(cls, value: str) -> str:
+        return require_secure_url(value)
+
+    @field_validator("jwks_url")
+    @classmethod
+    def _jwks_url(cls, value: str | None) -> str | None:
+        return None if value is None else require_secure_url(value)
 
     @field_validator("algorithms")
     @classmethod
@@ -82,11 +118,29 @@ class JwtIssuerConfig(_Frozen):
         return value
 
 
+class PersonalTokenConfig(_Frozen):
+    """Limits on personal access tokens, whether made by `token create` or the API."""
+
+    default_lifetime_days: int = Field(default=30, ge=1, le=3650)
+    max_lifetime_days: int = Field(default=365, ge=1, le=3650)
+    max_per_user: int = Field(default=50, ge=1, le=10_000)
+    # Serve the self-service API (`/api/tokens`) to users holding an identity provider's token.
+    self_service: bool = True
+
+    @model_validator(mode="after")
+    def _default_within_max(self) -> PersonalTokenConfig:
+        if self.default_lifetime_days > self.max_lifetime_days:
+            raise ValueError("default_lifetime_days must not exceed max_lifetime_days")
+        return self
+
+
 class AuthConfig(_Frozen):
     authorization_servers: tuple[str, ...] = ()
     jwt: tuple[JwtIssuerConfig, ...] = ()
     personal_tokens: bool = True
+    # OAuth scopes every identity provider token must carry (`scope` or `scp` claim).
     required_scopes: tuple[str, ...] = ()
+    pat: PersonalTokenConfig = Field(default_factory=PersonalTokenConfig)
 
     @field_validator("jwt", mode="before")
     @classmethod
@@ -110,12 +164,19 @@ class StoreConfig(_Frozen):
 class PolicyConfig(_Frozen):
     model: str = "policies/model.conf"
     file: str = "policies/policy.csv"
+    # Reload when either file changes (SIGHUP and the Redis notice reload regardless).
+    watch: bool = True
+    # Quiet time after a change before reloading, so one save is read once, whole.
+    debounce_ms: int = Field(default=50, ge=10, le=800)
 
 
 class _UpstreamBase(_Frozen):
     prefix: str | None = None  # None: the upstream's name; "": names unchanged
     separator: str = "__"
     timeout_seconds: float | None = Field(default=None, gt=0)
+    # The MCP era spoken to this upstream: "auto" probes `server/discover` and falls back to
+    # `initialize`; "legacy" (2025-11-25 handshake) or "modern" (2026-07-28) pin it.
+    protocol: Literal["auto", "legacy", "modern"] = "auto"
 
     def name_prefix(self, name: str) -> str:
         prefix = name if self.prefix is None else self.prefix

@@ -16,12 +16,21 @@ from authz_mcp.auth import Authenticator, protected_resource_metadata, resource_
 from authz_mcp.errors import GatewayError, http_body
 from authz_mcp.http.endpoint import McpEndpoint
 from authz_mcp.http.guards import HostOriginGuard
+from authz_mcp.http.tokens_api import token_api_routes
 from authz_mcp.proxy.gateway import Gateway
+from authz_mcp.reload import ReloadStatus
+from authz_mcp.tokens import TokenService
 
 logger = logging.getLogger(__name__)
 
 
-def build_app(gateway: Gateway, authenticator: Authenticator) -> Starlette:
+def build_app(
+    gateway: Gateway,
+    authenticator: Authenticator,
+    policy_status: ReloadStatus | None = None,
+    *,
+    tokens: TokenService | None = None,
+) -> Starlette:
     config = gateway.config
     endpoint = McpEndpoint(gateway, authenticator, resource_metadata_url(config))
     metadata = protected_resource_metadata(config)
@@ -38,6 +47,9 @@ def build_app(gateway: Gateway, authenticator: Authenticator) -> Starlette:
             "policy": gateway.policy.version,
             "upstreams": {name: up.available for name, up in gateway.upstreams.items()},
         }
+        if policy_status is not None:
+            # Still ready after a rejected edit: the last good policy is in force.
+            details["policy_reload"] = policy_status.as_json()
         try:
             await gateway.store.ping()
             details["store"] = "ok"
@@ -63,6 +75,8 @@ def build_app(gateway: Gateway, authenticator: Authenticator) -> Starlette:
         Route("/healthz", healthz, methods=["GET"]),
         Route("/readyz", readyz, methods=["GET"]),
     ]
+    if tokens is not None and config.auth.personal_tokens and config.auth.pat.self_service:
+        routes += token_api_routes(gateway, authenticator, tokens)
     return Starlette(
         routes=routes,
         middleware=[Middleware(HostOriginGuard, config=config.server)],

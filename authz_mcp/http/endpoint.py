@@ -18,6 +18,7 @@ from authz_mcp.errors import (
     AuthenticationError,
     BodyTooLarge,
     GatewayError,
+    InsufficientScope,
     InvalidRequest,
     InvalidToken,
     MethodNotAllowed,
@@ -28,7 +29,8 @@ from authz_mcp.errors import (
     UnsupportedProtocolVersion,
 )
 from authz_mcp.http.asgi import Receive, Scope, Send, header, send_empty, send_error
-from authz_mcp.http.streams import EventStream, reply
+from authz_mcp.http.modern import is_modern, serve_modern
+from authz_mcp.http.streams import EventStream
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.dispatch import classify, handle_notification
@@ -58,8 +60,10 @@ class McpEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await self._serve(scope, receive, send)
-        except AuthenticationError as exc:
-            challenge = www_authenticate(exc, self.resource_metadata_url)
+        except (AuthenticationError, InsufficientScope) as exc:
+            # RFC 6750 §3.1: insufficient_scope is a 403 that names the scopes it needs.
+            scopes = self.gateway.config.auth.required_scopes
+            challenge = www_authenticate(exc, self.resource_metadata_url, scopes)
             await send_error(send, exc, {"WWW-Authenticate": challenge})
         except GatewayError as exc:
             await send_error(send, exc, {"Allow": "GET, POST, DELETE"} if exc.http_status == 405 else None)
@@ -121,25 +125,16 @@ class McpEndpoint:
             raise BodyTooLarge()
         identity = await self._authenticate(scope)
         message = _parse(await self._read_body(scope, receive))
+        if is_modern(scope, message):
+            # 2026-07-28 (basic/versioning, dual-era servers): a request carrying the
+            # modern version or `_meta` envelope, and no session, is served statelessly.
+            await serve_modern(self.gateway, identity, scope, receive, send, message)
+            return
         kind = classify(message)
         if kind == "request" and message["method"] == "initialize":
             if header(scope, SESSION_HEADER):
                 raise InvalidRequest("initialize must not carry a session")
             session: SessionRecord | None = None
-        elif (
-            kind == "request" and message["method"] == "server/discover" and not header(scope, SESSION_HEADER)
-        ):
-            # The 2026-07-28 era is not served yet: answering -32601 makes dual-era
-            # clients fall back to initialize (spec basic/versioning).
-            await reply(
-                send,
-                {
-                    "jsonrpc": "2.0",
-                    "id": message["id"],
-                    "error": {"code": -32601, "message": "Method not found: server/discover"},
-                },
-            )
-            return
         else:
             session = await self._session(scope, identity)
         if kind == "response":
@@ -162,18 +157,20 @@ class McpEndpoint:
         identity = await self._authenticate(scope)
         session = await self._session(scope, identity)
         stream = EventStream(send)
+        # One bound method for attach and detach: detach compares outboxes by identity.
+        outbox = stream.send
         notifications = self.gateway.notifications
         try:
             async with anyio.create_task_group() as group:
                 # Registered before the response starts: once the client sees the stream
                 # open, nothing sent to it can be missed.
-                await notifications.attach(identity, session, stream.send, group)
+                await notifications.attach(identity, session, outbox, group)
                 await stream.open({"mcp-session-id": session.session_id})
                 while (await receive())["type"] != "http.disconnect":
                     pass
                 group.cancel_scope.cancel()
         finally:
-            notifications.detach(session.session_id, stream.send)
+            notifications.detach(session.session_id, outbox)
             await stream.close()
 
     async def _delete(self, scope: Scope, send: Send) -> None:

@@ -9,6 +9,7 @@ final JSON-RPC response is its last event (spec basic/transports).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 import anyio
 
@@ -20,10 +21,6 @@ from authz_mcp.proxy.dispatch import dispatch
 from authz_mcp.proxy.gateway import Gateway
 
 logger = logging.getLogger(__name__)
-
-
-async def reply(send: Send, message: JSONObject, headers: dict[str, str] | None = None) -> None:
-    await send_json(send, 200, message, headers)
 
 
 class EventStream:
@@ -73,9 +70,26 @@ class EventStream:
                 await self._start(self._headers)
             return await self._write(message)
 
-    async def run(self, gateway: Gateway, call: Call) -> None:
-        """Dispatch `call` and write its response as JSON or as the stream's last event."""
-        if call.session is not None:
+    async def comment(self) -> bool:
+        """An SSE comment line on a started stream: a keep-alive that carries no event."""
+        async with self._lock:
+            if not self._started or self._closed:
+                return False
+            try:
+                await self._send({"type": "http.response.body", "body": b":\n\n", "more_body": True})
+            except OSError:
+                self._closed = True
+                return False
+            return True
+
+    async def run(
+        self, gateway: Gateway, call: Call, *, status_of: Callable[[JSONObject], int] | None = None
+    ) -> None:
+        """Dispatch `call` and write its response as JSON or as the stream's last event.
+
+        `status_of` picks the HTTP status of a JSON reply (2026-07-28 ties error codes to
+        statuses); otherwise it is 200."""
+        if call.session is not None and not call.modern:
             self._headers = {"mcp-session-id": call.session.session_id}
         try:
             response = await dispatch(gateway, call)
@@ -83,12 +97,13 @@ class EventStream:
             if not self._started:
                 raise  # rendered as an HTTP error (503) by the endpoint
             response = jsonrpc_error_response(call.request_id, exc)
-        if call.session is not None:
+        if call.session is not None and not call.modern:
             self._headers = {"mcp-session-id": call.session.session_id}
         async with self._lock:
             if not self._started:
                 self._closed = True
-                await reply(self._send, response, self._headers)
+                status = status_of(response) if status_of is not None else 200
+                await send_json(self._send, status, response, self._headers)
                 return
             await self._write(response, last=True)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from authz_mcp.auth.identity import Identity
 from authz_mcp.jsonrpc import JSONObject, RequestId
+from authz_mcp.proxy.envelope import Envelope
 from authz_mcp.proxy.relay import Outbox
 from authz_mcp.sessions import SessionRecord
 
@@ -14,16 +15,34 @@ from authz_mcp.sessions import SessionRecord
 class Call:
     identity: Identity
     session: SessionRecord | None
-    """The client's session; None only for `initialize` (and, later, sessionless eras)."""
+    """The client's session; None only for `initialize`. A modern call carries the
+    principal's record (`principal_session_id`): the modern form of the user's session."""
     outbox: Outbox
     request_id: RequestId
     method: str
     params: JSONObject
+    envelope: Envelope | None = None
+    """Set for a 2026-07-28 request: the client's version and capabilities, per request."""
 
     @property
     def session_key(self) -> str:
         return self.session.session_id if self.session is not None else self.identity.key
 
     @property
+    def modern(self) -> bool:
+        return self.envelope is not None
+
+    @property
     def client_capabilities(self) -> JSONObject:
+        if self.envelope is not None:
+            return self.envelope.capabilities
         return self.session.client_capabilities if self.session is not None else {}
+
+    @property
+    def log_level(self) -> str | None:
+        """The level log messages are wanted at: the request's opt-in (modern; None: no log
+        messages), or the session's `logging/setLevel` (legacy, where every level is sent
+        until the client sets one)."""
+        if self.envelope is not None:
+            return self.envelope.log_level
+        return (self.session.log_level if self.session is not None else None) or "debug"

@@ -20,7 +20,8 @@ from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.gateway import Gateway
-from authz_mcp.proxy.methods import invoke, lifecycle, listing
+from authz_mcp.proxy.methods import invoke, lifecycle, listing, modern
+from authz_mcp.proxy.results import for_legacy, for_modern, modern_error
 from authz_mcp.upstream.base import SHARED_SESSION, UpstreamRpcError
 
 logger = logging.getLogger(__name__)
@@ -41,6 +42,25 @@ METHODS: dict[str, Handler] = {
     "resources/subscribe": invoke.subscribe,
     "resources/unsubscribe": invoke.unsubscribe,
     "completion/complete": invoke.complete,
+}
+
+# 2026-07-28 drops initialize, ping, logging/setLevel and resources/(un)subscribe.
+MODERN_METHODS: dict[str, Handler] = {
+    "server/discover": modern.discover,
+    "subscriptions/listen": modern.listen,
+    **{
+        name: METHODS[name]
+        for name in (
+            "tools/list",
+            "prompts/list",
+            "resources/list",
+            "resources/templates/list",
+            "tools/call",
+            "prompts/get",
+            "resources/read",
+            "completion/complete",
+        )
+    },
 }
 
 
@@ -67,7 +87,7 @@ async def dispatch(gateway: Gateway, call: Call) -> JSONObject:
 
     Raises only `GatewayError`s whose HTTP status is 5xx (the store is down).
     """
-    handler = METHODS.get(call.method)
+    handler = (MODERN_METHODS if call.modern else METHODS).get(call.method)
     try:
         if handler is None:
             raise MethodNotFound(f"Method not found: {call.method}")
@@ -80,15 +100,22 @@ async def dispatch(gateway: Gateway, call: Call) -> JSONObject:
                 gateway.inflight.scopes.pop(key, None)
         if scope.cancelled_caught:
             return jsonrpc_error_response(call.request_id, RequestCancelled())
-        return {"jsonrpc": "2.0", "id": call.request_id, "result": result}
+        shaped = for_modern(call.method, result) if call.modern else for_legacy(result)
+        return {"jsonrpc": "2.0", "id": call.request_id, "result": shaped}
     except UpstreamRpcError as exc:
-        return {"jsonrpc": "2.0", "id": call.request_id, "error": _sanitized(exc.error)}
+        error = _sanitized(exc.error)
+        if call.modern:
+            error = modern_error(error)
+        return {"jsonrpc": "2.0", "id": call.request_id, "error": error}
     except GatewayError as exc:
         if exc.http_status >= 500:
             # The gateway itself cannot serve (store outage): an HTTP-level error, so
             # the client sees 503 and retries, rather than a failed request.
             raise
-        return jsonrpc_error_response(call.request_id, exc)
+        response = jsonrpc_error_response(call.request_id, exc)
+        if call.modern:
+            response["error"] = modern_error(response["error"])
+        return response
     except Exception:  # boundary: one request's bug must not become a 500 or a traceback
         logger.exception("%s failed unexpectedly", call.method)
         return jsonrpc_error_response(call.request_id, GatewayError())

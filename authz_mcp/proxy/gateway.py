@@ -10,7 +10,7 @@ import hmac
 import logging
 import secrets
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Mapping
 
 import anyio
@@ -22,15 +22,18 @@ from authz_mcp.errors import SessionNotFound
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.observability.audit import AuditLog
 from authz_mcp.policy import PolicyEngine
-from authz_mcp.proxy.catalog import Catalog
+from authz_mcp.proxy import bridge
+from authz_mcp.proxy.catalog import Catalog, Kind
 from authz_mcp.proxy.catalog_manager import CatalogManager
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.cursor import CursorCodec
+from authz_mcp.proxy.mrtr import RequestStateCodec
 from authz_mcp.proxy.notifications import NotificationRouter, listen_quietly
-from authz_mcp.proxy.relay import InFlight, PendingClientRequests, RequestRelay
+from authz_mcp.proxy.parked import ParkedExchanges
+from authz_mcp.proxy.relay import InFlight, PendingClientRequests
 from authz_mcp.proxy.view import PermittedView, ViewCache
-from authz_mcp.sessions import SessionRecord, SessionStore
-from authz_mcp.upstream.base import SHARED_SESSION, Upstream, UpstreamSessionExpired
+from authz_mcp.sessions import SessionRecord, SessionStore, is_principal_session_id
+from authz_mcp.upstream.base import SHARED_SESSION, Upstream
 
 logger = logging.getLogger(__name__)
 
@@ -51,13 +54,19 @@ class Gateway:
         self.store = store
         self.upstreams = dict(upstreams)
         self.audit = audit
-        self.cursors = CursorCodec(secret_key or secrets.token_bytes(32))
+        key = secret_key or secrets.token_bytes(32)
+        self.cursors = CursorCodec(key)
+        self.request_states = RequestStateCodec(key)
         prefixes = {name: cfg.name_prefix(name) for name, cfg in config.upstreams.items()}
         self.catalogs = CatalogManager(self.upstreams, prefixes, config.server.upstream_timeout_seconds)
         self.views = ViewCache()
         self.pending = PendingClientRequests()
         self.inflight = InFlight()
         self.notifications = NotificationRouter(self)
+        # Sessionless (2026-07-28) clients: MRTR exchanges parked for legacy upstreams,
+        # and open subscriptions/listen streams per principal (both bounded).
+        self.exchanges = ParkedExchanges()
+        self.listen_streams: Counter[str] = Counter()
         self._handle_locks: dict[str, anyio.Lock] = defaultdict(anyio.Lock)
         for upstream in self.upstreams.values():
             upstream.set_unsolicited_handler(self.notifications.handler_for(upstream.name))
@@ -77,17 +86,29 @@ class Gateway:
     def listen(self, background: TaskGroup) -> None:
         """Listen to the gateway's own upstream sessions, so list changes refresh the
         catalog even while no client has a stream open."""
+        background.start_soon(self.notifications.changes.refresh_announced)
         for upstream in self.upstreams.values():
             background.start_soon(listen_quietly, upstream, SHARED_SESSION)
+        self.exchanges.run_in(background)
 
     async def aclose(self) -> None:
         with anyio.CancelScope(shield=True):
             for upstream in self.upstreams.values():
                 await upstream.aclose()
 
-    def replace_policy(self, policy: PolicyEngine) -> None:
-        """Swap in a new policy; views are keyed by its version, so none is reused."""
-        self.policy = policy
+    async def replace_policy(self, policy: PolicyEngine) -> None:
+        """Swap in a new policy and tell each listening client whose view changed.
+
+        Views are keyed by the policy's version, so none is reused; a request that
+        already holds a view finishes under the policy it started with.
+        """
+
+        async def swap() -> bool:
+            changed = policy.version != self.policy.version
+            self.policy = policy
+            return changed
+
+        await self.notifications.changes.around_change(tuple(Kind), swap)
 
     # --- sessions ----------------------------------------------------------------
 
@@ -97,7 +118,8 @@ class Gateway:
         Unknown, expired and another user's sessions all answer 404, so a session id
         reveals nothing and is never proof of identity (DESIGN §3).
         """
-        record = await self.store.get(session_id)
+        # A principal's record is kept for sessionless clients, never handed out as a session.
+        record = None if is_principal_session_id(session_id) else await self.store.get(session_id)
         if record is None or not hmac.compare_digest(record.owner.encode(), identity.key.encode()):
             raise SessionNotFound()
         return record
@@ -161,16 +183,5 @@ class Gateway:
         return handle
 
     async def forward(self, call: Call, upstream_name: str, method: str, params: JSONObject) -> JSONObject:
-        """Send a request upstream on the client's behalf and return the upstream's result."""
-        upstream = self.upstreams[upstream_name]
-        timeout = self.timeout_for(upstream_name)
-        relay = RequestRelay(call.session_key, call.client_capabilities, call.outbox, self.pending, timeout)
-        upstream_params = relay.rewrite_params(params) or {}
-        handle = await self.upstream_handle(call, upstream_name)
-        sink = relay.sink(self.notifications.handler_for_request(upstream_name, handle))
-        try:
-            return await upstream.request(handle, method, upstream_params, sink=sink, timeout=timeout)
-        except UpstreamSessionExpired:
-            handle = await self.upstream_handle(call, upstream_name, renew=True)
-            sink = relay.sink(self.notifications.handler_for_request(upstream_name, handle))
-            return await upstream.request(handle, method, upstream_params, sink=sink, timeout=timeout)
+        """Send a request upstream on the client's behalf, bridging the two eras (bridge.py)."""
+        return await bridge.forward(self, call, upstream_name, method, params)

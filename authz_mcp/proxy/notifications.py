@@ -1,7 +1,7 @@
 """Upstream-initiated messages, delivered only to clients entitled to them.
 
 - `*/list_changed`: the catalog is refetched, and each client with an open
-  stream whose permitted view of that kind changed is told; others hear nothing.
+  stream whose permitted view of that kind changed is told (`list_changes`).
 - `resources/updated`: to the sessions subscribed to the URI that may read it.
 - log messages and server->client requests on a per-session upstream stream:
   to that session; on the shared stdio connection they cannot be attributed,
@@ -21,6 +21,7 @@ from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import GatewayError
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.catalog import Kind
+from authz_mcp.proxy.list_changes import ListChanges
 from authz_mcp.proxy.relay import Outbox, RequestRelay
 from authz_mcp.sessions import SessionRecord
 from authz_mcp.upstream.base import (
@@ -60,7 +61,7 @@ class NotificationRouter:
         self._listeners: dict[str, _Listener] = {}
         self._handle_owner: dict[tuple[str, str], str] = {}
         self.subscribers: dict[str, set[str]] = defaultdict(set)
-        self._refresh_lock = anyio.Lock()
+        self.changes = ListChanges(gateway, self._listeners)
 
     # --- registration --------------------------------------------------------------
 
@@ -93,7 +94,8 @@ class NotificationRouter:
 
     def detach(self, session_id: str, outbox: Outbox) -> None:
         listener = self._listeners.get(session_id)
-        if listener is not None and listener.outbox is outbox:
+        # `==`, not `is`: a bound method is a new object on every attribute access.
+        if listener is not None and listener.outbox == outbox:
             del self._listeners[session_id]
 
     async def bind_handle(self, upstream: str, handle: str, session_id: str) -> None:
@@ -135,7 +137,7 @@ class NotificationRouter:
         if "id" in message:
             return await self._server_request(upstream, handle, message)
         if method in _LIST_CHANGED:
-            await self.list_changed(upstream, _LIST_CHANGED[method])
+            await self.changes.announced(upstream, _LIST_CHANGED[method])
         elif method == "notifications/resources/updated":
             await self._resource_updated(message)
         elif method == "notifications/message" and handle != SHARED_SESSION:
@@ -177,34 +179,6 @@ class NotificationRouter:
             _, decision = view.resource(uri)
             if decision is not None and decision.allowed:
                 await listener.outbox(message)
-
-    async def list_changed(self, upstream: str | None, kinds: tuple[Kind, ...]) -> None:
-        """Refetch (when an upstream changed) and tell each client whose view changed."""
-        async with self._refresh_lock:
-            before = {
-                sid: await self._visible(listener.identity, kinds)
-                for sid, listener in self._listeners.items()
-            }
-            if upstream is not None and not await self._gateway.catalogs.refresh(upstream):
-                return
-            for session_id, old in before.items():
-                listener = self._listeners.get(session_id)
-                if listener is None:
-                    continue
-                new = await self._visible(listener.identity, kinds)
-                changed = {
-                    _list_changed_method(kind) for kind, o, n in zip(kinds, old, new, strict=True) if o != n
-                }
-                for method in sorted(changed):
-                    await listener.outbox({"jsonrpc": "2.0", "method": method})
-
-    async def _visible(self, identity: Identity, kinds: tuple[Kind, ...]) -> list[list[JSONObject]]:
-        view = await self._gateway.view_for(identity)
-        return [view.items(kind) for kind in kinds]
-
-
-def _list_changed_method(kind: Kind) -> str:
-    return f"notifications/{kind.capability}/list_changed"
 
 
 async def listen_quietly(

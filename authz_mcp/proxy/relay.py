@@ -17,14 +17,17 @@ from typing import Any
 import anyio
 
 from authz_mcp.jsonrpc import JSONObject, RequestId
+from authz_mcp.proxy.envelope import log_wanted
 from authz_mcp.upstream.base import MessageSink
 
 logger = logging.getLogger(__name__)
 
 Outbox = Callable[[JSONObject], Awaitable[bool]]
 """Sends one message to the client; False when there is nowhere to send it."""
+Ask = Callable[[JSONObject], Awaitable[JSONObject]]
+"""Puts a server->client request to the client; its answer (a result or an error object)."""
 
-_CAPABILITY_FOR = {
+CAPABILITY_FOR = {
     "sampling/createMessage": "sampling",
     "elicitation/create": "elicitation",
     "roots/list": "roots",
@@ -103,6 +106,12 @@ class RequestRelay:
     timeout: float
     client_progress_token: Any = None
     gateway_progress_token: str | None = None
+    modern_client: bool = False
+    """A 2026-07-28 client: no server->client requests on its streams, and log messages
+    only when the request opted in (`log_level`)."""
+    log_level: str | None = None
+    asker: Ask | None = None
+    """Asks the client instead of `pending` (a modern client's MRTR exchange)."""
 
     def rewrite_params(self, params: JSONObject | None) -> JSONObject | None:
         """Replace the client's progress token with a gateway-unique one."""
@@ -132,23 +141,36 @@ class RequestRelay:
                 )
                 return None
             if method == "notifications/message":
-                await self.outbox(message)
+                if not self.modern_client or log_wanted(self.log_level, message):
+                    await self.outbox(message)
                 return None
             return await on_other(message)
 
         return deliver
 
+    async def ask(self, method: str, params: Any) -> JSONObject:
+        """Put one request to the client: the `result` or `error` of its answer."""
+        reply = await self._server_request({"id": None, "method": method, "params": params}, method)
+        return {key: reply[key] for key in ("result", "error") if key in reply}
+
     async def _server_request(self, message: JSONObject, method: str) -> JSONObject:
         upstream_id = message.get("id")
         if method == "ping":
             return {"jsonrpc": "2.0", "id": upstream_id, "result": {}}
-        capability = _CAPABILITY_FOR.get(method)
+        capability = CAPABILITY_FOR.get(method)
         if capability is None or capability not in self.client_capabilities:
             return _error_reply(upstream_id, -32601, f"Client does not support {method}")
+        if self.modern_client and self.asker is None:
+            # 2026-07-28 transports: "The server MUST NOT send independent JSON-RPC requests";
+            # only tools/call, prompts/get and resources/read can ask for input (MRTR).
+            return _error_reply(upstream_id, -32601, f"{method} cannot reach this client here")
         request = {"jsonrpc": "2.0", "method": method}
         if "params" in message:
             request["params"] = message["params"]
-        answer = await self.pending.ask(self.session_key, self.outbox, request, self.timeout)
+        if self.asker is not None:
+            answer = await self.asker(request)
+        else:
+            answer = await self.pending.ask(self.session_key, self.outbox, request, self.timeout)
         reply: JSONObject = {"jsonrpc": "2.0", "id": upstream_id}
         if "result" in answer:
             reply["result"] = answer["result"]

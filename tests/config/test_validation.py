@@ -136,3 +136,9 @@ def test_invalid_value_is_rejected_with_its_path(section: dict[str, Any], value:
 def test_top_level_that_is_not_a_mapping_is_rejected(data: object) -> None:
     with pytest.raises(ConfigError):
         parse_config(data, environ={})
+
+
+def test_secret_key_shorter_than_32_characters_is_rejected() -> None:
+    with pytest.raises(ConfigError, match=r"server\.secret_key"):
+        parse_config({"server": {"secret_key": "too-short"}})
+    assert parse_config({"server": {"secret_key": "k" * 32}}).server.secret_key == "k" * 32
