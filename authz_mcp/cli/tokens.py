@@ -82,7 +82,8 @@ def _run(command: Command) -> Callable[[argparse.Namespace], int]:
 
 async def _with_service(command: Command, args: argparse.Namespace, config: Config) -> int:
     # The store's own warnings would add lines to the one-line error of a failed command.
-    logging.getLogger("authz_mcp.tokens").setLevel(logging.ERROR)
+    for name in ("authz_mcp.tokens", "authz_mcp.store"):
+        logging.getLogger(name).setLevel(logging.ERROR)
     store = open_token_store(config.store)
     try:
         return await command(args, config, TokenService(store, config.auth.pat))

@@ -28,10 +28,10 @@ from anyio.abc import TaskStatus
 from redis.exceptions import RedisError
 
 from authz_mcp.config import StoreConfig
+from authz_mcp.store.redis import connect
 
 logger = logging.getLogger(__name__)
 
-_SOCKET_TIMEOUT_SECONDS = 2.0
 _IDLE_SECONDS = 30.0
 """How long a subscriber waits for a message before checking the connection is alive."""
 _MAX_BACKOFF_SECONDS = 5.0
@@ -53,13 +53,7 @@ class PolicyChannel:
         """The channel of the Redis store `config` names; None for a single-process store."""
         if urlsplit(config.url).scheme not in ("redis", "rediss"):
             return None
-        client = redis.asyncio.from_url(
-            config.url,
-            socket_connect_timeout=_SOCKET_TIMEOUT_SECONDS,
-            socket_timeout=_SOCKET_TIMEOUT_SECONDS,
-            health_check_interval=int(_IDLE_SECONDS),
-            decode_responses=True,
-        )
+        client = connect(config.url, health_check_seconds=int(_IDLE_SECONDS))
         return cls(client, f"{config.key_prefix}policy-changed")
 
     async def aclose(self) -> None:

@@ -13,14 +13,11 @@ is redis-py's job: the next call after Redis returns gets a fresh connection.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 
 import redis.asyncio
 from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
 
-from authz_mcp.errors import SessionNotFound, StoreUnavailable
+from authz_mcp.errors import SessionNotFound
 from authz_mcp.sessions.record import (
     LOG_LEVEL_FIELD,
     SUBSCRIPTION_FIELD,
@@ -28,6 +25,7 @@ from authz_mcp.sessions.record import (
     SessionRecord,
     session_key,
 )
+from authz_mcp.store.redis import text, translated
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +73,7 @@ class RedisSessionStore:
 
     async def create(self, record: SessionRecord) -> None:
         key = self._key(record.session_id)
-        with _translated("create"):
+        with translated("session", "create"):
             # MULTI: a reader never sees the old record half replaced, nor a record without TTL.
             async with self._client.pipeline(transaction=True) as pipe:
                 pipe.delete(key)
@@ -85,13 +83,13 @@ class RedisSessionStore:
 
     async def get_or_create(self, record: SessionRecord) -> SessionRecord:
         pairs = [part for item in record.to_fields().items() for part in item]
-        with _translated("get_or_create"):
+        with translated("session", "get_or_create"):
             stored = await self._get_or_create(
                 keys=[self._key(record.session_id)], args=[self._idle_seconds, *pairs]
             )
         if not stored:
             return record
-        flat = [_text(part) for part in stored]
+        flat = [text(part) for part in stored]
         try:
             return SessionRecord.from_fields(record.session_id, dict(zip(flat[::2], flat[1::2], strict=True)))
         except ValueError:
@@ -101,7 +99,7 @@ class RedisSessionStore:
 
     async def get(self, session_id: str) -> SessionRecord | None:
         key = self._key(session_id)
-        with _translated("get"):
+        with translated("session", "get"):
             # One round trip; no MULTI needed, EXPIRE on a missing key is a no-op.
             async with self._client.pipeline(transaction=False) as pipe:
                 pipe.hgetall(key)
@@ -110,7 +108,7 @@ class RedisSessionStore:
         if not stored:
             return None
         try:
-            fields = {_text(name): _text(value) for name, value in stored.items()}
+            fields = {text(name): text(value) for name, value in stored.items()}
             return SessionRecord.from_fields(session_id, fields)
         except ValueError:
             # Treated as unknown (fails closed: 404, the client starts a new session).
@@ -130,37 +128,23 @@ class RedisSessionStore:
         await self._update(self._delete_field, session_id, SUBSCRIPTION_FIELD + uri)
 
     async def delete(self, session_id: str) -> bool:
-        with _translated("delete"):
+        with translated("session", "delete"):
             removed = await self._client.delete(self._key(session_id))
         return bool(removed)
 
     async def ping(self) -> None:
-        with _translated("ping"):
+        with translated("session", "ping"):
             await self._client.ping()
 
     async def aclose(self) -> None:
-        with _translated("close"):
+        with translated("session", "close"):
             await self._client.aclose()
 
     async def _update(self, script: AsyncScript, session_id: str, *args: str) -> None:
-        with _translated("update"):
+        with translated("session", "update"):
             found = await script(keys=[self._key(session_id)], args=[self._idle_seconds, *args])
         if not found:
             raise SessionNotFound()
 
     def _key(self, session_id: str) -> str:
         return self._prefix + session_key(session_id)
-
-
-@contextmanager
-def _translated(operation: str) -> Iterator[None]:
-    """The one boundary where redis-py errors become StoreUnavailable (503)."""
-    try:
-        yield
-    except RedisError as exc:
-        logger.warning("session store %s failed: %s: %s", operation, type(exc).__name__, exc)
-        raise StoreUnavailable() from exc
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value

@@ -4,19 +4,13 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-import redis.asyncio
-from redis.asyncio.retry import Retry
-from redis.backoff import ExponentialWithJitterBackoff
-
 from authz_mcp.config.model import StoreConfig
 from authz_mcp.errors import ConfigError
+from authz_mcp.store.redis import connect
 from authz_mcp.tokens.memory import MemoryTokenStore
 from authz_mcp.tokens.redis import RedisTokenStore
 from authz_mcp.tokens.sqlite import SqliteTokenStore
 from authz_mcp.tokens.store import TokenStore
-
-# As for sessions: a request waits at most this long on a dead Redis before its 503.
-_SOCKET_TIMEOUT_SECONDS = 2.0
 
 
 def open_token_store(config: StoreConfig) -> TokenStore:
@@ -33,13 +27,7 @@ def open_token_store(config: StoreConfig) -> TokenStore:
     if parts.scheme == "sqlite":
         return SqliteTokenStore(sqlite_path(config.url))
     if parts.scheme in ("redis", "rediss"):
-        client = redis.asyncio.from_url(
-            config.url,
-            socket_connect_timeout=_SOCKET_TIMEOUT_SECONDS,
-            socket_timeout=_SOCKET_TIMEOUT_SECONDS,
-            retry=Retry(ExponentialWithJitterBackoff(cap=0.5, base=0.05), retries=1),
-            decode_responses=True,
-        )
+        client = connect(config.url)
         return RedisTokenStore(client, key_prefix=config.key_prefix)
     raise ConfigError(f"store.url: unsupported scheme {parts.scheme!r}")
 

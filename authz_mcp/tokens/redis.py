@@ -18,15 +18,13 @@ import hashlib
 import logging
 import math
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import redis.asyncio
 from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
 
-from authz_mcp.errors import StoreUnavailable
+from authz_mcp.store.redis import text, translated
 from authz_mcp.tokens.record import TokenRecord
 
 logger = logging.getLogger(__name__)
@@ -70,7 +68,7 @@ class RedisTokenStore:
     async def add(self, record: TokenRecord) -> None:
         purge_at = math.ceil(record.purge_at)
         fields = [part for item in record.to_fields().items() for part in item]
-        with _translated("add"):
+        with translated("token", "add"):
             # Indexes first: should the record write fail, a dangling id is harmless, while a
             # usable token without an id could not be revoked.
             async with self._client.pipeline(transaction=False) as pipe:
@@ -82,20 +80,20 @@ class RedisTokenStore:
             await self._write(keys=[self._record_key(record.token_hash)], args=[purge_at, *fields])
 
     async def find(self, token_hash: str) -> TokenRecord | None:
-        with _translated("find"):
+        with translated("token", "find"):
             fields = await self._client.hgetall(self._record_key(token_hash))
         return _record(fields)
 
     async def get(self, token_id: str) -> TokenRecord | None:
-        with _translated("get"):
+        with translated("token", "get"):
             token_hash = await self._client.get(self._id_key(token_id))
-        return None if token_hash is None else await self.find(_text(token_hash))
+        return None if token_hash is None else await self.find(text(token_hash))
 
     async def list_tokens(self, owner: str | None = None) -> list[TokenRecord]:
         index = self._all_key if owner is None else self._owner_key(owner)
-        with _translated("list"):
+        with translated("token", "list"):
             members = await self._client.zrangebyscore(index, self._clock(), "+inf")
-            ids = [_text(member) for member in members if isinstance(member, str | bytes)]
+            ids = [text(member) for member in members if isinstance(member, str | bytes)]
             async with self._client.pipeline(transaction=False) as pipe:
                 for token_id in ids:
                     pipe.get(self._id_key(token_id))
@@ -103,7 +101,7 @@ class RedisTokenStore:
             async with self._client.pipeline(transaction=False) as pipe:
                 for token_hash in hashes:
                     if token_hash is not None:
-                        pipe.hgetall(self._record_key(_text(token_hash)))
+                        pipe.hgetall(self._record_key(text(token_hash)))
                 stored = await pipe.execute()
         records = [record for fields in stored if (record := _record(fields)) is not None]
         return sorted(records, key=lambda r: (r.created_at, r.token_id))
@@ -116,18 +114,18 @@ class RedisTokenStore:
         await self._set(self._set_if_present, token_id, "last_used_at", at)
 
     async def ping(self) -> None:
-        with _translated("ping"):
+        with translated("token", "ping"):
             await self._client.ping()
 
     async def aclose(self) -> None:
-        with _translated("close"):
+        with translated("token", "close"):
             await self._client.aclose()
 
     async def _set(self, script: AsyncScript, token_id: str, field: str, value: float) -> None:
-        with _translated("update"):
+        with translated("token", "update"):
             token_hash = await self._client.get(self._id_key(token_id))
             if token_hash is not None:
-                key = self._record_key(_text(token_hash))
+                key = self._record_key(text(token_hash))
                 await script(keys=[key], args=[field, repr(value)])
 
     def _record_key(self, token_hash: str) -> str:
@@ -148,22 +146,8 @@ def _record(stored: Mapping[Any, Any]) -> TokenRecord | None:
     if not stored:
         return None
     try:
-        return TokenRecord.from_fields({_text(name): _text(value) for name, value in stored.items()})
+        return TokenRecord.from_fields({text(name): text(value) for name, value in stored.items()})
     except (KeyError, ValueError):
         # Treated as unknown: the token is refused (fails closed).
         logger.exception("ignoring a malformed personal token record")
         return None
-
-
-def _text(value: bytes | str) -> str:
-    return value.decode() if isinstance(value, bytes) else value
-
-
-@contextmanager
-def _translated(operation: str) -> Iterator[None]:
-    """The one boundary where redis-py errors become StoreUnavailable (503)."""
-    try:
-        yield
-    except RedisError as exc:
-        logger.warning("token store %s failed: %s: %s", operation, type(exc).__name__, exc)
-        raise StoreUnavailable() from exc
