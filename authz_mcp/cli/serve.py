@@ -9,7 +9,8 @@ import logging
 import signal
 import socket
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
 import uvicorn
 
@@ -22,6 +23,12 @@ logger = logging.getLogger("authz_mcp")
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve_parser = commands.add_parser("serve", help="run the gateway")
     serve_parser.add_argument("--config", required=True, help="YAML config file")
+    serve_parser.add_argument(
+        "--workers",
+        type=_positive,
+        default=1,
+        help="worker processes on the one port (default 1; more than 1 needs a redis:// store)",
+    )
     serve_parser.set_defaults(handler=_serve_command)
 
     check = commands.add_parser("check", help="validate config, policy model and policy")
@@ -42,8 +49,21 @@ def _check_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return number
+
+
 def _serve_command(args: argparse.Namespace) -> int:
-    asyncio.run(serve(load_config(args.config)))
+    from authz_mcp.cli.workers import require_shared_store, run_workers
+
+    config = load_config(args.config)
+    require_shared_store(config, args.workers)
+    if args.workers > 1:
+        return run_workers(args.config, config, args.workers, args.log_level)
+    run(serve(config))
     return 0
 
 
@@ -53,7 +73,21 @@ def _demo_command(args: argparse.Namespace) -> int:
     return run_demo(port=args.port)
 
 
-async def serve(config: Config) -> None:
+def run(main: Coroutine[Any, Any, None]) -> None:
+    """`asyncio.run` on uvloop where it is installed (uvicorn[standard] brings it)."""
+    with asyncio.Runner(loop_factory=_loop_factory()) as runner:
+        runner.run(main)
+
+
+def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
+    try:
+        import uvloop
+    except ImportError:
+        return None
+    return uvloop.new_event_loop
+
+
+async def serve(config: Config, sockets: list[socket.socket] | None = None) -> None:
     from authz_mcp.runtime import open_runtime
 
     async with open_runtime(config) as runtime:
@@ -66,7 +100,7 @@ async def serve(config: Config) -> None:
             access_log=False,
             server_header=False,
         )
-        await serve_until_stopped(server_config, config.server.mcp_url)
+        await serve_until_stopped(server_config, config.server.mcp_url, sockets)
 
 
 class _Server(uvicorn.Server):
@@ -97,5 +131,7 @@ class _Server(uvicorn.Server):
             logger.info("authz-mcp %s ready at %s", __version__, self.url)
 
 
-async def serve_until_stopped(config: uvicorn.Config, url: str) -> None:
-    await _Server(config, url).serve()
+async def serve_until_stopped(
+    config: uvicorn.Config, url: str, sockets: list[socket.socket] | None = None
+) -> None:
+    await _Server(config, url).serve(sockets)

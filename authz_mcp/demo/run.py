@@ -110,5 +110,7 @@ async def _run(port: int) -> None:
 
 
 def run_demo(port: int = 8080) -> int:
-    asyncio.run(_run(port))
+    from authz_mcp.cli.serve import run
+
+    run(_run(port))
     return 0

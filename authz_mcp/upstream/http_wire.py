@@ -45,7 +45,8 @@ class HttpWire:
         self.modern = False
         """Speak 2026-07-28: no sessions, and the request's metadata mirrored in headers."""
         self.param_headers: Callable[[JSONObject], dict[str, str]] = lambda message: {}
-        self._url = config.url
+        # Parsed once: httpx would otherwise re-parse (and IP-validate) the string per request.
+        self._url = httpx.URL(config.url)
         self._configured = config.headers
         self._http = http
 

@@ -90,12 +90,13 @@ def gateway_config(
 
 
 @contextlib.contextmanager
-def running_gateway(config: dict[str, Any], tmp_path: Path) -> Iterator[GatewayProcess]:
+def running_gateway(config: dict[str, Any], tmp_path: Path, *args: str) -> Iterator[GatewayProcess]:
+    """`authz-mcp serve` on `config`, with extra command-line `args`; stopped with SIGTERM."""
     port = config["server"]["port"]
     path = tmp_path / f"gateway-{port}.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     process = subprocess.Popen(
-        [sys.executable, "-m", "authz_mcp", "serve", "--config", str(path)],
+        [sys.executable, "-m", "authz_mcp", "serve", "--config", str(path), *args],
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
