@@ -221,7 +221,10 @@ class StdioUpstream:
         self._attempted.set()
 
     async def _probe(self, method: str, params: JSONObject) -> JSONObject:
-        return await self._calls.call(method, params, sink=None, timeout_seconds=era.PROBE_TIMEOUT)
+        # The probe is the process's first message: silence may only mean the interpreter is
+        # still starting, which is no evidence of a legacy server, so it gets the handshake's
+        # full time. A server that ignores unknown requests should be pinned `protocol: legacy`.
+        return await self._calls.call(method, params, sink=None, timeout_seconds=_INITIALIZE_TIMEOUT)
 
     async def _read_stdout(self, process: Process, tg: TaskGroup) -> None:
         assert process.stdout is not None
