@@ -39,5 +39,7 @@ def create_http_client() -> httpx.AsyncClient:
         cookies=no_cookies,
         trust_env=False,
         follow_redirects=False,
-        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=30.0),
+        # Idle connections are dropped before common servers drop them (uvicorn: 5 s), so a
+        # request is not sent on a connection the upstream is closing at that moment.
+        limits=httpx.Limits(max_connections=200, max_keepalive_connections=50, keepalive_expiry=4.0),
     )
