@@ -78,18 +78,23 @@ class Comparison:
         return asdict(self)
 
 
-def table(comparisons: Sequence[Comparison]) -> str:
+def table(
+    comparisons: Sequence[Comparison],
+    labels: tuple[str, str] = ("direct", "gateway"),
+    ratio_label: str = "gw/direct",
+) -> str:
+    """`labels` name the two sides: the reference first, then the side measured against it."""
     header = (
         f"{'scenario':<17} {'side':<8} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}"
-        f"   {'gw/direct':>9} {'rounds':>11} {'+p50 ms':>8} {'+p99 ms':>8}"
+        f"   {ratio_label:>9} {'rounds':>11} {'+p50 ms':>8} {'+p99 ms':>8}"
     )
     lines = [header, "-" * len(header)]
     for c in comparisons:
         ratios = [r for r in c.round_ratios if not math.isnan(r)]
         spread = f"{min(ratios):.2f}-{max(ratios):.2f}" if ratios else "-"
-        lines.append(_side_row(c.scenario, "direct", c.direct))
+        lines.append(_side_row(c.scenario, labels[0], c.direct))
         lines.append(
-            _side_row("", "gateway", c.gateway)
+            _side_row("", labels[1], c.gateway)
             + f"   {c.throughput_ratio:>8.2f}x {spread:>11} {c.added_p50_ms:>+8.2f} {c.added_p99_ms:>+8.2f}"
         )
     return "\n".join(lines)

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import redis
 import yaml
 
 from authz_mcp.auth.devissuer import DevIssuer
@@ -40,9 +41,31 @@ class StartError(RuntimeError):
 @dataclass(frozen=True)
 class Gateway:
     url: str
-    """The gateway's MCP endpoint, also the audience its tokens must carry."""
+    """The gateway's MCP endpoint."""
+    audience: str
+    """What its tokens must carry: the MCP endpoint under `server.public_url`."""
     stderr_path: Path
     audit_path: Path
+    policy_path: Path
+    process: subprocess.Popen[bytes]
+
+    @property
+    def readyz_url(self) -> str:
+        return self.url.removesuffix("/mcp") + "/readyz"
+
+
+@dataclass(frozen=True)
+class GatewayOptions:
+    """What a scenario may vary in the generated config; the defaults give the overhead set-up."""
+
+    name: str = "gateway"
+    """Prefix of its files in the work directory."""
+    policy: str = f"p, {BENCH_USER}, {UPSTREAM_NAME}/tools/*, call, allow\n"
+    store_url: str = "memory://"
+    key_prefix: str = "authz-mcp:"
+    secret_key: str | None = None
+    public_url: str | None = None
+    """Shared by replicas; by default the gateway's own address."""
 
 
 def free_port() -> int:
@@ -58,10 +81,10 @@ def tail(path: Path, lines: int = 40) -> str:
 
 
 @contextlib.contextmanager
-def demo_upstream(workdir: Path, extra_tools: int) -> Iterator[str]:
+def demo_upstream(workdir: Path, extra_tools: int, *, name: str = "upstream") -> Iterator[str]:
     """The demo server over Streamable HTTP; yields its /mcp URL."""
-    stdout_path = workdir / "upstream.out"
-    stderr_path = workdir / "upstream.err"
+    stdout_path = workdir / f"{name}.out"
+    stderr_path = workdir / f"{name}.err"
     module_args = ["authz_mcp.demo.server", "http", "--host", "127.0.0.1", "--port", "0"]
     command = [sys.executable, "-m", *module_args, "--extra-tools", str(extra_tools)]
     with _process(command, stdout_path, stderr_path) as process:
@@ -101,39 +124,86 @@ def dev_issuer() -> Iterator[DevIssuer]:
         sock.close()
 
 
-def gateway_config(workdir: Path, *, port: int, issuer_url: str, upstream_url: str) -> dict[str, Any]:
-    policy = workdir / "policy.csv"
-    policy.write_text(f"p, {BENCH_USER}, {UPSTREAM_NAME}/tools/*, call, allow\n", encoding="utf-8")
+def gateway_config(
+    workdir: Path, *, port: int, issuer_url: str, upstream_url: str, options: GatewayOptions
+) -> dict[str, Any]:
+    policy = workdir / f"{options.name}-policy.csv"
+    if not policy.exists():
+        policy.write_text(options.policy, encoding="utf-8")
+    server: dict[str, Any] = {
+        "host": "127.0.0.1",
+        "port": port,
+        "public_url": options.public_url or f"http://127.0.0.1:{port}",
+    }
+    if options.secret_key is not None:
+        server["secret_key"] = options.secret_key
     return {
-        "server": {"host": "127.0.0.1", "port": port, "public_url": f"http://127.0.0.1:{port}"},
+        "server": server,
         "auth": {
             "authorization_servers": [issuer_url],
             "jwt": {"issuer": issuer_url, "jwks_url": f"{issuer_url}/jwks.json", "algorithms": ["RS256"]},
             "personal_tokens": False,
         },
-        "store": {"url": "memory://"},
+        "store": {"url": options.store_url, "key_prefix": options.key_prefix},
         "policy": {"model": str(PROJECT_ROOT / "policies/model.conf"), "file": str(policy)},
-        "audit": {"path": str(workdir / "audit.jsonl")},
+        "audit": {"path": str(workdir / f"{options.name}-audit.jsonl")},
         "upstreams": {UPSTREAM_NAME: {"transport": "streamable-http", "url": upstream_url}},
     }
 
 
 @contextlib.contextmanager
-def gateway(workdir: Path, *, issuer_url: str, upstream_url: str) -> Iterator[Gateway]:
+def gateway(
+    workdir: Path, *, issuer_url: str, upstream_url: str, options: GatewayOptions | None = None
+) -> Iterator[Gateway]:
     """`authz-mcp serve` in front of `upstream_url`, ready once it logs its 'ready at' line."""
+    options = options or GatewayOptions()
     port = free_port()
-    config = gateway_config(workdir, port=port, issuer_url=issuer_url, upstream_url=upstream_url)
-    config_path = workdir / "gateway.yaml"
+    config = gateway_config(
+        workdir, port=port, issuer_url=issuer_url, upstream_url=upstream_url, options=options
+    )
+    config_path = workdir / f"{options.name}.yaml"
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    stderr_path = workdir / "gateway.err"
+    stderr_path = workdir / f"{options.name}.err"
     command = [sys.executable, "-m", "authz_mcp", "serve", "--config", str(config_path)]
-    with _process(command, workdir / "gateway.out", stderr_path) as process:
+    with _process(command, workdir / f"{options.name}.out", stderr_path) as process:
 
         def ready() -> bool:
             return stderr_path.exists() and " ready at " in stderr_path.read_text(encoding="utf-8")
 
-        _wait_for(ready, process, "gateway", stderr_path)
-        yield Gateway(f"http://127.0.0.1:{port}/mcp", stderr_path, Path(config["audit"]["path"]))
+        _wait_for(ready, process, options.name, stderr_path)
+        yield Gateway(
+            url=f"http://127.0.0.1:{port}/mcp",
+            audience=f"{config['server']['public_url']}/mcp",
+            stderr_path=stderr_path,
+            audit_path=Path(config["audit"]["path"]),
+            policy_path=Path(config["policy"]["file"]),
+            process=process,
+        )
+
+
+def resident_bytes(pid: int) -> int:
+    """VmRSS of a process, from /proc (Linux only)."""
+    for line in Path(f"/proc/{pid}/status").read_text(encoding="utf-8").splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise StartError(f"no VmRSS for process {pid}")
+
+
+@contextlib.contextmanager
+def redis_keys(url: str, prefix: str) -> Iterator[None]:
+    """Delete every key under `prefix` on exit, whatever the scenario left behind."""
+    client = redis.Redis.from_url(url)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        raise StartError(f"redis at {url} is not reachable: {exc}") from exc
+    try:
+        yield
+    finally:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+        client.close()
 
 
 @contextlib.contextmanager

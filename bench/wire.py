@@ -21,6 +21,10 @@ class ReplyError(Exception):
     """A request that failed or whose reply did not verify."""
 
 
+class TransportError(ReplyError):
+    """No reply at all: the connection was refused, reset or timed out."""
+
+
 class McpSession:
     """One MCP session: `open()`, then `echo()` and `list_tools()` as often as wanted."""
 
@@ -36,6 +40,14 @@ class McpSession:
             self._headers["Authorization"] = f"Bearer {token}"
         self._ids = itertools.count(1)
         self.session_id: str | None = None
+
+    @property
+    def url(self) -> str:
+        return self._url
+
+    def move_to(self, url: str) -> None:
+        """Send the next requests, in the same session, to another replica."""
+        self._url = url
 
     async def open(self) -> None:
         params = {
@@ -90,7 +102,7 @@ class McpSession:
         try:
             return await self._client.post(self._url, content=json.dumps(message), headers=self._headers)
         except httpx.HTTPError as exc:
-            raise ReplyError(f"{type(exc).__name__}: {exc}") from exc
+            raise TransportError(f"{type(exc).__name__}: {exc}") from exc
 
 
 def _result(response: httpx.Response, request_id: int) -> dict[str, Any]:

@@ -1,0 +1,1 @@
+"""One module per benchmark scenario; each starts what it needs and returns an Outcome."""

@@ -1,0 +1,121 @@
+"""Gateway overhead: tools/call and tools/list through authz-mcp against the upstream directly.
+
+The demo upstream carries 100 extra tools so that tools/list holds a realistic catalog; the
+policy grants the bench user every tool. Both sides run each load in rounds that alternate
+which goes first, so drift of the machine falls on both alike.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+
+from bench import services
+from bench.load import RoundResult, Scenario, Side, run_round
+from bench.report import Comparison, table
+from bench.scenarios.base import Context, Outcome, Settings, Target, client, progress
+from bench.wire import McpSession, ReplyError
+
+NAME = "overhead"
+EXTRA_TOOLS = 100
+LOADS = (
+    Scenario("tools/call", 1),
+    Scenario("tools/call", 16),
+    Scenario("tools/list", 1),
+    Scenario("tools/list", 16),
+)
+
+
+@contextlib.asynccontextmanager
+async def open_side(
+    name: str, url: str, *, echo_tool: str, token: str | None, sessions: int, tool_count: int | None = None
+) -> AsyncIterator[Side]:
+    """`sessions` initialized sessions on one keep-alive client; `tool_count` defaults to the first list."""
+    async with client(sessions * 2) as http:
+        opened = [McpSession(http, url, index=i, echo_tool=echo_tool, token=token) for i in range(sessions)]
+        for session in opened:
+            await session.open()
+        names = await opened[0].list_tools()
+        if echo_tool not in names:
+            raise ReplyError(f"{name}: tools/list does not offer {echo_tool!r}")
+        if tool_count is not None and len(names) != tool_count:
+            progress(f"warning: {name} lists {len(names)} tools, direct lists {tool_count}")
+        try:
+            yield Side(name, opened, echo_tool, tool_count if tool_count is not None else len(names))
+        finally:
+            for session in opened:
+                with contextlib.suppress(httpx.HTTPError):
+                    await session.close()
+
+
+async def compare(settings: Settings, load: Scenario, reference: Side, measured: Side) -> Comparison:
+    """`load` on both sides in alternating rounds, after a warm-up of each."""
+    for side in (reference, measured):
+        await run_round(side, load, settings.warmup_seconds)
+    results: dict[str, list[RoundResult]] = {reference.name: [], measured.name: []}
+    for index in range(settings.rounds):
+        order = (reference, measured) if index % 2 == 0 else (measured, reference)
+        for side in order:
+            results[side.name].append(await run_round(side, load, settings.seconds))
+        r, m = results[reference.name][-1], results[measured.name][-1]
+        progress(
+            f"{load.name:<17} round {index + 1}/{settings.rounds}: "
+            f"{reference.name} {len(r.latencies) / r.elapsed:7.1f}/s ({r.errors} err), "
+            f"{measured.name} {len(m.latencies) / m.elapsed:7.1f}/s ({m.errors} err)"
+        )
+    return Comparison.of(load, results[reference.name], results[measured.name])
+
+
+async def _measure(settings: Settings, direct_url: str, gateway_url: str, token: str) -> list[Comparison]:
+    sessions = max(load.concurrency for load in LOADS)
+    async with (
+        open_side("direct", direct_url, echo_tool="echo", token=None, sessions=sessions) as direct,
+        open_side(
+            "gateway",
+            gateway_url,
+            echo_tool=f"{services.UPSTREAM_NAME}__echo",
+            token=token,
+            sessions=sessions,
+            tool_count=direct.tool_count,
+        ) as gateway,
+    ):
+        progress(f"catalog: {direct.tool_count} tools; {sessions} sessions per side")
+        return [await compare(settings, load, direct, gateway) for load in LOADS]
+
+
+def targets(comparisons: list[Comparison]) -> list[Target]:
+    by_name = {c.scenario: c for c in comparisons}
+    call_1, call_16 = by_name["tools/call c=1"], by_name["tools/call c=16"]
+    return [
+        Target("tools/call c=16 gateway/direct throughput", call_16.throughput_ratio, 0.60, "x", True),
+        Target("tools/call c=1 added p50", call_1.added_p50_ms, 1.0, "ms"),
+        Target("tools/call c=1 added p99", call_1.added_p99_ms, 5.0, "ms"),
+    ]
+
+
+def run(context: Context) -> Outcome:
+    with (
+        services.demo_upstream(context.workdir, EXTRA_TOOLS) as upstream_url,
+        services.gateway(
+            context.workdir, issuer_url=context.issuer.issuer_url, upstream_url=upstream_url
+        ) as gw,
+    ):
+        token = context.issuer.mint(services.BENCH_USER, audience=gw.audience, expires_in=3600)
+        progress(f"upstream {upstream_url}, gateway {gw.url}")
+        try:
+            comparisons = asyncio.run(_measure(context.settings, upstream_url, gw.url, token))
+        except ReplyError as exc:
+            raise ReplyError(f"{exc}\ngateway stderr:\n{services.tail(gw.stderr_path)}") from exc
+        errors = sum(c.direct.errors + c.gateway.errors for c in comparisons)
+        if errors:
+            progress(f"gateway stderr (last lines):\n{services.tail(gw.stderr_path)}")
+    return Outcome(
+        NAME,
+        f"upstream: demo server with {EXTRA_TOOLS} extra tools\n\n{table(comparisons)}",
+        {"extra_tools": EXTRA_TOOLS, "loads": [c.as_json() for c in comparisons]},
+        errors,
+        targets(comparisons),
+    )
