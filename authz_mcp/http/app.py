@@ -50,11 +50,18 @@ def build_app(
         if policy_status is not None:
             # Still ready after a rejected edit: the last good policy is in force.
             details["policy_reload"] = policy_status.as_json()
-        try:
-            await gateway.store.ping()
-            details["store"] = "ok"
-        except GatewayError:
-            details["store"] = "unavailable"
+        stores = {"store": gateway.store.ping}
+        if tokens is not None and config.auth.personal_tokens:
+            stores["token_store"] = tokens.store.ping
+        ready = True
+        for name, ping in stores.items():
+            try:
+                await ping()
+                details[name] = "ok"
+            except GatewayError:
+                details[name] = "unavailable"
+                ready = False
+        if not ready:
             return JSONResponse({"status": "unavailable", **details}, status_code=503)
         return JSONResponse({"status": "ready", **details})
 

@@ -108,3 +108,10 @@ def test_token_in_the_query_string_is_refused(pat_gateway: PatGateway) -> None:
     assert_invalid_token(in_query, pat_gateway)
     assert api_in_query.status_code == 401
     assert initialize(pat_gateway.url, token).status_code == 200
+
+
+def test_readiness_covers_the_token_store(pat_gateway: PatGateway) -> None:
+    ready = httpx.get(f"{pat_gateway.process.base_url}/readyz", timeout=10)
+    assert ready.status_code == 200
+    assert ready.json()["token_store"] == "ok"
+    assert ready.json()["store"] == "ok"
