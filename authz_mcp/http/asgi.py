@@ -6,7 +6,7 @@ import json
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
-from authz_mcp.errors import GatewayError, http_body
+from authz_mcp.errors import BodyTooLarge, GatewayError, InvalidRequest, http_body
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -44,3 +44,27 @@ async def send_empty(send: Send, status: int, headers: dict[str, str] | None = N
     raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": b""})
+
+
+def declared_too_large(scope: Scope, limit: int) -> bool:
+    """True when the request announces a body over `limit` (checked before reading it)."""
+    declared = header(scope, b"content-length")
+    return declared is not None and declared.isdigit() and int(declared) > limit
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    """The request body, read as it streams in; `BodyTooLarge` as soon as it passes `limit`
+    (a chunked body announces no length), `InvalidRequest` if the client goes away."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise InvalidRequest("Client disconnected")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge()
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)

@@ -28,7 +28,16 @@ from authz_mcp.errors import (
     UnsupportedMediaType,
     UnsupportedProtocolVersion,
 )
-from authz_mcp.http.asgi import Receive, Scope, Send, header, send_empty, send_error
+from authz_mcp.http.asgi import (
+    Receive,
+    Scope,
+    Send,
+    declared_too_large,
+    header,
+    read_body,
+    send_empty,
+    send_error,
+)
 from authz_mcp.http.modern import is_modern, serve_modern
 from authz_mcp.http.streams import EventStream
 from authz_mcp.jsonrpc import JSONObject
@@ -96,35 +105,16 @@ class McpEndpoint:
             raise UnsupportedProtocolVersion()
         return record
 
-    async def _read_body(self, scope: Scope, receive: Receive) -> bytes:
-        declared = header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            raise BodyTooLarge()
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            message = await receive()
-            if message["type"] == "http.disconnect":
-                raise InvalidRequest("Client disconnected")
-            chunk = message.get("body", b"")
-            size += len(chunk)
-            if size > self.max_body:
-                raise BodyTooLarge()
-            chunks.append(chunk)
-            if not message.get("more_body", False):
-                return b"".join(chunks)
-
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _accepts(scope, "application/json", "text/event-stream"):
             raise NotAcceptable()
         content_type = (header(scope, b"content-type") or "").split(";")[0].strip().lower()
         if content_type != "application/json":
             raise UnsupportedMediaType()
-        declared = header(scope, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
+        if declared_too_large(scope, self.max_body):
             raise BodyTooLarge()
         identity = await self._authenticate(scope)
-        message = _parse(await self._read_body(scope, receive))
+        message = _parse(await read_body(receive, self.max_body))
         if is_modern(scope, message):
             # 2026-07-28 (basic/versioning, dual-era servers): a request carrying the
             # modern version or `_meta` envelope, and no session, is served statelessly.

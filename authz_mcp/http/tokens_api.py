@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from starlette.requests import ClientDisconnect, Request
+from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
@@ -26,6 +26,7 @@ from authz_mcp.errors import (
     BodyTooLarge,
     GatewayError,
     InsufficientScope,
+    InvalidRequest,
     InvalidToken,
     InvalidTokenRequest,
     MethodNotAllowed,
@@ -34,7 +35,7 @@ from authz_mcp.errors import (
     UnsupportedMediaType,
     api_error_body,
 )
-from authz_mcp.http.asgi import Receive, Scope, Send, header, send_json
+from authz_mcp.http.asgi import Receive, Scope, Send, declared_too_large, header, read_body, send_json
 from authz_mcp.http.tokens_openapi import openapi_document
 from authz_mcp.observability.audit import AuditLog
 from authz_mcp.policy import PolicyEngine
@@ -208,16 +209,11 @@ async def _json_body(request: Request) -> Any:
     content_type = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
     if content_type != "application/json":
         raise UnsupportedMediaType()
-    declared = request.headers.get("content-length")
-    if declared is not None and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+    if declared_too_large(request.scope, MAX_BODY_BYTES):
         raise BodyTooLarge()
-    body = b""
     try:
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > MAX_BODY_BYTES:
-                raise BodyTooLarge()
-    except ClientDisconnect as exc:
+        body = await read_body(request.receive, MAX_BODY_BYTES)
+    except InvalidRequest as exc:
         raise InvalidTokenRequest("client disconnected") from exc
     try:
         return json.loads(body)
