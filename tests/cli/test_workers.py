@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-import redis
 
 from tests.cli.runner import one_error_line, run_cli, write_config
 from tests.support.gateway import (
@@ -21,34 +18,16 @@ from tests.support.gateway import (
     running_gateway,
     wait_until,
 )
-from tests.support.issuer import RunningIssuer, running_issuer
+from tests.support.issuer import RunningIssuer
 from tests.support.raw import RawSession
-
-REDIS_URL = os.environ.get("AUTHZ_MCP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture(scope="module")
-def issuer() -> Iterator[RunningIssuer]:
-    with running_issuer() as running:
-        yield running
+from tests.support.redis import REDIS_URL
 
 
 @pytest.fixture(scope="module")
 def http_upstream() -> Iterator[str]:
     """One upstream both workers share: a stdio upstream would start a process per worker."""
-    with running_demo_http() as (url, _process):
-        yield url
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    """A key prefix of the test's own in the shared Redis, deleted afterwards."""
-    prefix = f"authz-mcp-test:{uuid.uuid4().hex}:"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match=f"{prefix}*"):
-        client.delete(key)
-    client.close()
+    with running_demo_http() as demo:
+        yield demo.url
 
 
 @pytest.mark.parametrize("store", ["memory://", "sqlite:///{tmp}/state.db"])

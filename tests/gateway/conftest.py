@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-import redis
 
 from tests.support.gateway import (
     GatewayProcess,
@@ -18,25 +16,27 @@ from tests.support.gateway import (
     running_demo_http,
     running_gateway,
 )
-from tests.support.issuer import RunningIssuer, running_issuer
+from tests.support.issuer import RunningIssuer
 from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command
 
 POLICY = Path(__file__).with_name("policy.csv")
-REDIS_URL = os.environ.get("AUTHZ_MCP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 Mint = Callable[..., str]
 
 
-@pytest.fixture(scope="session")
-def issuer() -> Iterator[RunningIssuer]:
-    with running_issuer() as running:
-        yield running
+def demo_and_web(web_upstream: str) -> dict[str, Any]:
+    """The two upstreams of these tests: `demo` over stdio, `web` over Streamable HTTP."""
+    command, args = demo_stdio_command()
+    return {
+        "demo": {"transport": "stdio", "command": command, "args": args, "cwd": PROJECT_ROOT},
+        "web": {"transport": "streamable-http", "url": web_upstream},
+    }
 
 
 @pytest.fixture(scope="module")
 def web_upstream() -> Iterator[str]:
-    with running_demo_http("--page-size", "2") as (url, _process):
-        yield url
+    with running_demo_http("--page-size", "2") as demo:
+        yield demo.url
 
 
 @pytest.fixture(scope="module")
@@ -44,15 +44,11 @@ def gateway(
     issuer: RunningIssuer, web_upstream: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GatewayProcess]:
     tmp_path = tmp_path_factory.mktemp("gateway")
-    command, args = demo_stdio_command()
     config = gateway_config(
         tmp_path,
         port=free_port(),
         issuer_url=issuer.url,
-        upstreams={
-            "demo": {"transport": "stdio", "command": command, "args": args, "cwd": PROJECT_ROOT},
-            "web": {"transport": "streamable-http", "url": web_upstream},
-        },
+        upstreams=demo_and_web(web_upstream),
         policy={"file": str(POLICY)},
         server={"max_body_bytes": 65536},
     )
@@ -68,14 +64,3 @@ def mint(issuer: RunningIssuer, gateway: GatewayProcess) -> Mint:
         return issuer.issuer.mint(subject, audience=gateway.url, **options)  # type: ignore[arg-type]
 
     return mint_token
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    """A key prefix of the test's own in the shared Redis, deleted afterwards."""
-    prefix = f"authz-mcp-test:{uuid.uuid4().hex}:"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match=f"{prefix}*"):
-        client.delete(key)
-    client.close()

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.gateway.conftest import REDIS_URL
 from tests.support.gateway import (
     GatewayProcess,
     free_port,
@@ -20,6 +19,7 @@ from tests.support.gateway import (
 )
 from tests.support.issuer import RunningIssuer
 from tests.support.raw import RawSession
+from tests.support.redis import REDIS_URL
 from tests.support.relay import TcpRelay
 
 EXTRA_TOOLS = 600
@@ -27,8 +27,8 @@ EXTRA_TOOLS = 600
 
 @pytest.fixture(scope="module")
 def many_tools_upstream() -> Iterator[str]:
-    with running_demo_http("--extra-tools", str(EXTRA_TOOLS), "--page-size", "100") as (url, _process):
-        yield url
+    with running_demo_http("--extra-tools", str(EXTRA_TOOLS), "--page-size", "100") as demo:
+        yield demo.url
 
 
 @pytest.fixture

@@ -10,11 +10,11 @@ from typing import Any
 import httpx
 import redis
 
-from tests.gateway.conftest import REDIS_URL
+from tests.gateway.conftest import demo_and_web
 from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
 from tests.support.issuer import RunningIssuer
 from tests.support.raw import ACCEPT
-from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command
+from tests.support.redis import REDIS_URL
 
 POLICY = Path(__file__).with_name("policy.csv")
 
@@ -23,7 +23,6 @@ POLICY = Path(__file__).with_name("policy.csv")
 def _replicas(
     issuer: RunningIssuer, web_upstream: str, prefix: str, tmp_path: Path
 ) -> Iterator[tuple[GatewayProcess, GatewayProcess, str]]:
-    command, args = demo_stdio_command()
     # Both replicas answer to one public URL (what a load balancer would give them).
     public_url = f"http://127.0.0.1:{free_port()}"
     with contextlib.ExitStack() as stack:
@@ -33,10 +32,7 @@ def _replicas(
                 tmp_path,
                 port=free_port(),
                 issuer_url=issuer.url,
-                upstreams={
-                    "demo": {"transport": "stdio", "command": command, "args": args, "cwd": PROJECT_ROOT},
-                    "web": {"transport": "streamable-http", "url": web_upstream},
-                },
+                upstreams=demo_and_web(web_upstream),
                 policy={"file": str(POLICY)},
                 store={"url": REDIS_URL, "key_prefix": prefix},
                 server={"public_url": public_url, "allowed_hosts": ["127.0.0.1"]},

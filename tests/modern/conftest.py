@@ -25,10 +25,16 @@ from typing import Any
 import pytest
 from mcp import Client
 
-from tests.modern.demo import DemoProcess, running_demo
 from tests.support.clients import mcp_client
-from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
-from tests.support.issuer import RunningIssuer, running_issuer
+from tests.support.gateway import (
+    DemoProcess,
+    GatewayProcess,
+    free_port,
+    gateway_config,
+    running_demo_http,
+    running_gateway,
+)
+from tests.support.issuer import RunningIssuer
 from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command
 
 POLICY = Path(__file__).with_name("policy.csv")
@@ -56,7 +62,7 @@ class Gateways:
         era, transport = kind.split("-")
         flags = ("--legacy-only",) if era == "legacy" else ()
         if transport == "http":
-            demo: DemoProcess = self._stack.enter_context(running_demo(*flags))
+            demo: DemoProcess = self._stack.enter_context(running_demo_http(*flags))
             upstream: dict[str, Any] = {"transport": "streamable-http", "url": demo.url}
         else:
             command, args = demo_stdio_command(*flags)
@@ -103,12 +109,6 @@ class Cell:
         token = self.token(subject, groups=groups) if groups else self.token(subject)
         async with mcp_client(self.gateway.url, token, mode=mode or self.mode, **options) as client:
             yield client
-
-
-@pytest.fixture(scope="session")
-def issuer() -> Iterator[RunningIssuer]:
-    with running_issuer() as running:
-        yield running
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,6 @@ and while the store is down a modern request fails closed (503) like a legacy on
 from __future__ import annotations
 
 import contextlib
-import os
-import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -14,25 +12,20 @@ import pytest
 import redis
 
 from authz_mcp.sessions import principal_session_id, session_key
-from tests.modern.demo import running_demo
 from tests.modern.wire import post
-from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
+from tests.support.gateway import (
+    GatewayProcess,
+    free_port,
+    gateway_config,
+    running_demo_http,
+    running_gateway,
+)
 from tests.support.issuer import RunningIssuer
+from tests.support.redis import REDIS_URL
 from tests.support.relay import TcpRelay
 
-REDIS_URL = os.environ.get("AUTHZ_MCP_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POLICY = Path(__file__).with_name("policy.csv")
 ECHO = {"name": "demo__echo", "arguments": {"text": "hi"}}
-
-
-@pytest.fixture
-def redis_prefix() -> Iterator[str]:
-    prefix = f"authz-mcp-test:{uuid.uuid4().hex}:"
-    yield prefix
-    client = redis.Redis.from_url(REDIS_URL)
-    for key in client.scan_iter(match=f"{prefix}*"):
-        client.delete(key)
-    client.close()
 
 
 @contextlib.contextmanager
@@ -41,7 +34,7 @@ def two_replicas(
 ) -> Iterator[tuple[GatewayProcess, GatewayProcess, str]]:
     public_url = f"http://127.0.0.1:{free_port()}"
     with contextlib.ExitStack() as stack:
-        upstream = stack.enter_context(running_demo("--legacy-only"))
+        upstream = stack.enter_context(running_demo_http("--legacy-only"))
         replicas = [
             stack.enter_context(
                 running_gateway(
@@ -102,7 +95,7 @@ async def test_a_store_outage_fails_modern_requests_closed_and_heals(
     await relay.start()
     try:
         with contextlib.ExitStack() as stack:
-            upstream = stack.enter_context(running_demo())
+            upstream = stack.enter_context(running_demo_http())
             config = gateway_config(
                 tmp_path,
                 port=free_port(),

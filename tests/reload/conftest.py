@@ -19,12 +19,9 @@ import httpx
 import pytest
 
 from authz_mcp.policy import PolicyEngine
-from tests.gateway.conftest import REDIS_URL, issuer, redis_prefix
 from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
 from tests.support.issuer import RunningIssuer
 from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command
-
-__all__ = ["REDIS_URL", "issuer", "redis_prefix"]
 
 BASE_POLICY = (Path(__file__).parents[1] / "gateway" / "policy.csv").read_text(encoding="utf-8")
 MODEL = Path(PROJECT_ROOT) / "policies" / "model.conf"

@@ -11,7 +11,7 @@ import anyio
 import redis.asyncio
 
 from authz_mcp.reload.channel import PolicyChannel
-from tests.reload.conftest import REDIS_URL
+from tests.support.redis import REDIS_URL
 
 Notices = anyio.abc.ObjectReceiveStream[str | None]
 

@@ -13,18 +13,11 @@ import anyio
 import httpx
 import redis
 
-from tests.reload.conftest import (
-    BASE_POLICY,
-    REDIS_URL,
-    readyz,
-    reload_config,
-    replace_atomically,
-    token,
-    version_of,
-)
+from tests.reload.conftest import BASE_POLICY, readyz, reload_config, replace_atomically, token, version_of
 from tests.support.gateway import GatewayProcess, running_gateway, wait_until
 from tests.support.issuer import RunningIssuer
 from tests.support.raw import RawSession
+from tests.support.redis import REDIS_URL
 
 GRANT_FORECAST = BASE_POLICY + "p, role:viewer, demo/tools/get_forecast, call, allow\n"
 

@@ -13,8 +13,9 @@ from redis.exceptions import RedisError
 from authz_mcp.config.model import StoreConfig
 from authz_mcp.errors import StoreUnavailable
 from authz_mcp.sessions import RedisSessionStore, SessionStore, open_session_store, session_key
-from tests.sessions.conftest import REDIS_URL, RedisSpace
+from tests.sessions.conftest import RedisSpace
 from tests.sessions.test_contract import SESSION_ID, make_record
+from tests.support.redis import REDIS_URL
 from tests.support.relay import TcpRelay
 
 IDLE_SECONDS = 120

@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from tests.support.upstreams import PROJECT_ROOT
+from tests.support.upstreams import DEMO_MODULE, PROJECT_ROOT
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -125,43 +125,46 @@ def running_gateway(config: dict[str, Any], tmp_path: Path, *args: str) -> Itera
         reader.join(STOP_TIMEOUT)
 
 
+@dataclass
+class DemoProcess:
+    """The demo server over Streamable HTTP; its stderr is kept (the demo logs a cancelled
+    tool run there, which is how a test sees a cancellation reach the upstream)."""
+
+    url: str
+    process: subprocess.Popen[str]
+    stderr: list[str] = field(default_factory=list)
+
+
 @contextlib.contextmanager
-def running_demo_http(*extra_args: str) -> Iterator[tuple[str, subprocess.Popen[str]]]:
-    """The demo server over Streamable HTTP as a process: (its /mcp URL, the process)."""
+def running_demo_http(*extra_args: str) -> Iterator[DemoProcess]:
+    """The demo server over Streamable HTTP as a process, ready once it printed its URL."""
+    command = [sys.executable, "-m", DEMO_MODULE, "http", "--host", "127.0.0.1", "--port", "0", *extra_args]
     process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "authz_mcp.demo.server",
-            "http",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            "0",
-            *extra_args,
-        ],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
+        command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
-    found: list[str] = []
+    demo = DemoProcess("", process)
     ready = threading.Event()
 
-    def read_ready() -> None:
+    def read_stdout() -> None:
         assert process.stdout is not None
         line = process.stdout.readline()
         if line.startswith("READY "):
-            found.append(line.split(" ", 1)[1].strip())
+            demo.url = line.split(" ", 1)[1].strip()
         ready.set()
         for _ in process.stdout:
             pass
 
-    threading.Thread(target=read_ready, daemon=True).start()
+    def read_stderr() -> None:
+        assert process.stderr is not None
+        for line in process.stderr:
+            demo.stderr.append(line.rstrip("\n"))
+
+    threading.Thread(target=read_stdout, daemon=True).start()
+    threading.Thread(target=read_stderr, daemon=True).start()
     try:
-        if not ready.wait(START_TIMEOUT) or not found:
+        if not ready.wait(START_TIMEOUT) or not demo.url:
             raise RuntimeError("demo server did not start")
-        yield found[0], process
+        yield demo
     finally:
         process.terminate()
         try:

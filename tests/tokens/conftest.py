@@ -18,9 +18,10 @@ import pytest
 import redis.asyncio
 
 from authz_mcp.tokens import MemoryTokenStore, RedisTokenStore, SqliteTokenStore, TokenStore
-from tests.sessions.conftest import REDIS_URL, RedisSpace, open_redis_space
+from tests.sessions.conftest import RedisSpace, open_redis_space
 from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
-from tests.support.issuer import RunningIssuer, running_issuer
+from tests.support.issuer import RunningIssuer
+from tests.support.redis import REDIS_URL
 from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command
 
 
@@ -114,12 +115,6 @@ class PatGateway:
         return self.issuer.issuer.mint(subject, audience=self.public_mcp_url or self.url, **options)
 
 
-@pytest.fixture(scope="session")
-def issuer() -> Iterator[RunningIssuer]:
-    with running_issuer() as running:
-        yield running
-
-
 def pat_gateway_config(tmp_path: Path, issuer: RunningIssuer, port: int, **sections: Any) -> dict[str, Any]:
     command, args = demo_stdio_command()
     return gateway_config(
@@ -146,10 +141,3 @@ def pat_gateway(issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory)
     assert not [line for line in process.log if "Traceback" in line or "unhandled error" in line]
     logged = "\n".join(process.log) + process.audit_path.read_text(encoding="utf-8")
     assert "amcp_" not in logged
-
-
-@pytest.fixture
-async def redis_prefix() -> AsyncIterator[str]:
-    """A key prefix of the test's own in the shared Redis, its keys deleted afterwards."""
-    async with open_redis_space() as space:
-        yield space.prefix

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.cli.runner import run_cli
-from tests.sessions.conftest import REDIS_URL
 from tests.support.gateway import free_port, running_gateway
 from tests.support.issuer import RunningIssuer
+from tests.support.redis import REDIS_URL
 from tests.tokens.conftest import PatGateway, pat_gateway_config
 from tests.tokens.wire import api, initialize
 
