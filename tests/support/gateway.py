@@ -127,8 +127,9 @@ def running_gateway(config: dict[str, Any], tmp_path: Path, *args: str) -> Itera
 
 @dataclass
 class DemoProcess:
-    """The demo server over Streamable HTTP; its stderr is kept (the demo logs a cancelled
-    tool run there, which is how a test sees a cancellation reach the upstream)."""
+    """An upstream server (the demo server by default) over Streamable HTTP; its stderr is kept
+    (the demo logs a cancelled tool run there, which is how a test sees a cancellation reach
+    the upstream)."""
 
     url: str
     process: subprocess.Popen[str]
@@ -138,7 +139,15 @@ class DemoProcess:
 @contextlib.contextmanager
 def running_demo_http(*extra_args: str) -> Iterator[DemoProcess]:
     """The demo server over Streamable HTTP as a process, ready once it printed its URL."""
-    command = [sys.executable, "-m", DEMO_MODULE, "http", "--host", "127.0.0.1", "--port", "0", *extra_args]
+    with running_server_http(DEMO_MODULE, *extra_args) as demo:
+        yield demo
+
+
+@contextlib.contextmanager
+def running_server_http(module: str, *extra_args: str) -> Iterator[DemoProcess]:
+    """A server ``module`` that prints a READY line (the demo server, or a test server such as
+    ``tests.support.vault_server``) over Streamable HTTP, ready once it printed its URL."""
+    command = [sys.executable, "-m", module, "http", "--host", "127.0.0.1", "--port", "0", *extra_args]
     process = subprocess.Popen(
         command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -163,7 +172,7 @@ def running_demo_http(*extra_args: str) -> Iterator[DemoProcess]:
     threading.Thread(target=read_stderr, daemon=True).start()
     try:
         if not ready.wait(START_TIMEOUT) or not demo.url:
-            raise RuntimeError("demo server did not start")
+            raise RuntimeError(f"{module} did not start:\n" + "\n".join(demo.stderr[-30:]))
         yield demo
     finally:
         process.terminate()

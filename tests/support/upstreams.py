@@ -33,9 +33,15 @@ _START_TIMEOUT = 20.0
 _STOP_TIMEOUT = 5.0
 
 
+def stdio_command(module: str, *extra_args: str) -> tuple[str, list[str]]:
+    """Command and arguments that run a server ``module`` (the demo server, or a test server
+    such as ``tests.support.vault_server``) over stdio, from ``PROJECT_ROOT``."""
+    return sys.executable, ["-m", module, "stdio", *extra_args]
+
+
 def demo_stdio_command(*extra_args: str) -> tuple[str, list[str]]:
     """Command and arguments that run the demo server over stdio (from ``PROJECT_ROOT``)."""
-    return sys.executable, ["-m", DEMO_MODULE, "stdio", *extra_args]
+    return stdio_command(DEMO_MODULE, *extra_args)
 
 
 def demo_stdio_params(*extra_args: str) -> StdioServerParameters:
@@ -47,7 +53,15 @@ def demo_stdio_params(*extra_args: str) -> StdioServerParameters:
 @asynccontextmanager
 async def http_demo_server(*extra_args: str, host: str = "127.0.0.1") -> AsyncIterator[str]:
     """Run the demo server over streamable HTTP on a free port; yield its ``/mcp`` URL."""
-    command = [sys.executable, "-m", DEMO_MODULE, "http", "--host", host, "--port", "0", *extra_args]
+    async with http_server(DEMO_MODULE, *extra_args, host=host) as url:
+        yield url
+
+
+@asynccontextmanager
+async def http_server(module: str, *extra_args: str, host: str = "127.0.0.1") -> AsyncIterator[str]:
+    """Run a server ``module`` that prints a READY line over streamable HTTP on a free port;
+    yield its ``/mcp`` URL."""
+    command = [sys.executable, "-m", module, "http", "--host", host, "--port", "0", *extra_args]
     process = await anyio.open_process(command, stdout=PIPE, stderr=None, cwd=PROJECT_ROOT)
     try:
         yield await _await_ready(process)
@@ -59,11 +73,21 @@ async def http_demo_server(*extra_args: str, host: str = "127.0.0.1") -> AsyncIt
 @asynccontextmanager
 async def demo_upstream(transport: Transport, *extra_args: str) -> AsyncIterator[str | StdioServerParameters]:
     """What ``mcp.Client`` needs to reach a fresh demo server over ``transport``."""
+    async with server_upstream(DEMO_MODULE, transport, *extra_args) as target:
+        yield target
+
+
+@asynccontextmanager
+async def server_upstream(
+    module: str, transport: Transport, *extra_args: str
+) -> AsyncIterator[str | StdioServerParameters]:
+    """What ``mcp.Client`` needs to reach a fresh server ``module`` over ``transport``."""
     if transport == "http":
-        async with http_demo_server(*extra_args) as url:
+        async with http_server(module, *extra_args) as url:
             yield url
     else:
-        yield demo_stdio_params(*extra_args)
+        command, args = stdio_command(module, *extra_args)
+        yield StdioServerParameters(command=command, args=args, cwd=PROJECT_ROOT)
 
 
 async def _await_ready(process: Process) -> str:
@@ -73,11 +97,9 @@ async def _await_ready(process: Process) -> str:
         with anyio.fail_after(_START_TIMEOUT):
             line = await lines.receive_until(b"\n", 4096)
     except (anyio.IncompleteRead, anyio.EndOfStream) as exc:
-        raise RuntimeError(
-            f"demo server exited before it was ready (exit code {process.returncode})"
-        ) from exc
+        raise RuntimeError(f"server exited before it was ready (exit code {process.returncode})") from exc
     if not line.startswith(_READY_PREFIX):
-        raise RuntimeError(f"demo server printed {line!r} instead of its READY line")
+        raise RuntimeError(f"server printed {line!r} instead of its READY line")
     return line[len(_READY_PREFIX) :].decode().strip()
 
 
