@@ -1,4 +1,5 @@
-"""The Starlette application: the MCP endpoint, metadata, health."""
+"""The Starlette application: the MCP endpoints (Streamable HTTP, 2024-11-05 HTTP+SSE,
+WebSocket), metadata, health."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import Route, WebSocketRoute
 
 from authz_mcp.auth import Authenticator, protected_resource_metadata, resource_metadata_url
 from authz_mcp.errors import GatewayError, http_body
 from authz_mcp.http.endpoint import McpEndpoint
 from authz_mcp.http.guards import HostOriginGuard
+from authz_mcp.http.legacy_sse import LegacySseTransport
 from authz_mcp.http.tokens_api import token_api_routes
+from authz_mcp.http.websocket import WEBSOCKET_PATH, WebSocketEndpoint
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.reload import ReloadStatus
 from authz_mcp.tokens import TokenService
@@ -33,6 +36,8 @@ def build_app(
 ) -> Starlette:
     config = gateway.config
     endpoint = McpEndpoint(gateway, authenticator, resource_metadata_url(config))
+    legacy_sse = LegacySseTransport(gateway, authenticator, resource_metadata_url(config))
+    websocket = WebSocketEndpoint(gateway, authenticator, resource_metadata_url(config))
     metadata = protected_resource_metadata(config)
 
     async def resource_metadata(request: Request) -> Response:
@@ -77,6 +82,8 @@ def build_app(
 
     routes = [
         Route("/mcp", endpoint),
+        *legacy_sse.routes(),
+        WebSocketRoute(WEBSOCKET_PATH, websocket),
         Route("/.well-known/oauth-protected-resource/mcp", resource_metadata, methods=["GET"]),
         Route("/.well-known/oauth-protected-resource", resource_metadata, methods=["GET"]),
         Route("/healthz", healthz, methods=["GET"]),

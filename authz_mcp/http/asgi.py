@@ -68,3 +68,21 @@ async def read_body(receive: Receive, limit: int) -> bytes:
         chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
+
+
+async def refuse_upgrade(
+    scope: Scope, receive: Receive, send: Send, error: GatewayError, headers: dict[str, str] | None = None
+) -> None:
+    """Refuse a WebSocket handshake with the HTTP error response `/mcp` would give (ASGI
+    "WebSocket Denial Response" extension); a server without it can only close (403)."""
+    connect = await receive()
+    if connect["type"] != "websocket.connect":
+        return
+    if "websocket.http.response" not in scope.get("extensions", {}):
+        await send({"type": "websocket.close", "code": 1008})
+        return
+
+    async def denial(message: Message) -> None:
+        await send({**message, "type": f"websocket.{message['type']}"})
+
+    await send_error(denial, error, headers)

@@ -13,12 +13,10 @@ from typing import Any
 
 import anyio
 
-from authz_mcp.auth import Authenticator, Identity, www_authenticate
+from authz_mcp.auth import Authenticator, Identity
 from authz_mcp.errors import (
-    AuthenticationError,
     BodyTooLarge,
     GatewayError,
-    InsufficientScope,
     InvalidRequest,
     InvalidToken,
     MethodNotAllowed,
@@ -36,9 +34,9 @@ from authz_mcp.http.asgi import (
     header,
     read_body,
     send_empty,
-    send_error,
 )
 from authz_mcp.http.modern import is_modern, serve_modern
+from authz_mcp.http.refusal import send_refusal
 from authz_mcp.http.streams import EventStream
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.context import Call
@@ -69,13 +67,9 @@ class McpEndpoint:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         try:
             await self._serve(scope, receive, send)
-        except (AuthenticationError, InsufficientScope) as exc:
-            # RFC 6750 §3.1: insufficient_scope is a 403 that names the scopes it needs.
-            scopes = self.gateway.config.auth.required_scopes
-            challenge = www_authenticate(exc, self.resource_metadata_url, scopes)
-            await send_error(send, exc, {"WWW-Authenticate": challenge})
         except GatewayError as exc:
-            await send_error(send, exc, {"Allow": "GET, POST, DELETE"} if exc.http_status == 405 else None)
+            scopes = self.gateway.config.auth.required_scopes
+            await send_refusal(send, exc, self.resource_metadata_url, scopes, "GET, POST, DELETE")
 
     async def _serve(self, scope: Scope, receive: Receive, send: Send) -> None:
         method = scope["method"]

@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 
 from authz_mcp.config import ServerConfig
 from authz_mcp.errors import ForbiddenOrigin
-from authz_mcp.http.asgi import ASGIApp, Receive, Scope, Send, header, send_error
+from authz_mcp.http.asgi import ASGIApp, Receive, Scope, Send, header, refuse_upgrade, send_error
 
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
@@ -31,16 +31,22 @@ class HostOriginGuard:
         self.origins.add(f"{public.scheme}://{public.netloc}".lower())
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
         host = header(scope, b"host")
-        if host is None or _hostname(host) not in self.hosts:
-            await send_error(send, ForbiddenOrigin())
-            return
         origin = header(scope, b"origin")
-        if origin is not None and not self._origin_allowed(origin):
-            await send_error(send, ForbiddenOrigin())
+        if (
+            host is None
+            or _hostname(host) not in self.hosts
+            or (origin is not None and not self._origin_allowed(origin))
+        ):
+            # A browser sends any page's Origin on a WebSocket handshake (no CORS applies):
+            # the same check is what stops cross-site WebSocket hijacking.
+            if scope["type"] == "websocket":
+                await refuse_upgrade(scope, receive, send, ForbiddenOrigin())
+            else:
+                await send_error(send, ForbiddenOrigin())
             return
         await self.app(scope, receive, send)
 

@@ -36,7 +36,7 @@ from authz_mcp.http.modern_checks import (
     param_header_mismatch,
     validated_envelope,
 )
-from authz_mcp.http.streams import EventStream
+from authz_mcp.http.streams import EventStream, keep_alive
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.context import Call
@@ -48,7 +48,6 @@ from authz_mcp.upstream.era import has_envelope
 
 logger = logging.getLogger(__name__)
 
-KEEPALIVE_SECONDS = 15.0
 """SSE comments on an idle listen stream, so intermediaries and clients keep it open."""
 
 
@@ -97,7 +96,7 @@ async def serve_modern(
         async with anyio.create_task_group() as group:
             group.start_soon(_cancel_on_disconnect, receive, group.cancel_scope)
             if call.method == "subscriptions/listen":
-                group.start_soon(_keep_alive, stream)
+                group.start_soon(keep_alive, stream)
             try:
                 await stream.run(gateway, call, status_of=status_of)
             except GatewayError as exc:
@@ -158,9 +157,3 @@ async def _cancel_on_disconnect(receive: Receive, scope: anyio.CancelScope) -> N
     while (await receive())["type"] != "http.disconnect":
         pass
     scope.cancel()
-
-
-async def _keep_alive(stream: EventStream) -> None:
-    while True:
-        await anyio.sleep(KEEPALIVE_SECONDS)
-        await stream.comment()

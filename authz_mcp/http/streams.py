@@ -22,6 +22,8 @@ from authz_mcp.proxy.gateway import Gateway
 
 logger = logging.getLogger(__name__)
 
+KEEPALIVE_SECONDS = 15.0
+
 
 class EventStream:
     def __init__(self, send: Send) -> None:
@@ -70,6 +72,21 @@ class EventStream:
                 await self._start(self._headers)
             return await self._write(message)
 
+    async def event(self, name: str, data: str) -> bool:
+        """An event of another type than `message` (2024-11-05's `endpoint`); opens the stream."""
+        async with self._lock:
+            if self._closed:
+                return False
+            if not self._started:
+                await self._start(self._headers)
+            body = f"event: {name}\ndata: {data}\n\n".encode()
+            try:
+                await self._send({"type": "http.response.body", "body": body, "more_body": True})
+            except OSError:
+                self._closed = True
+                return False
+            return True
+
     async def comment(self) -> bool:
         """An SSE comment line on a started stream: a keep-alive that carries no event."""
         async with self._lock:
@@ -115,3 +132,10 @@ class EventStream:
                     await self._send({"type": "http.response.body", "body": b"", "more_body": False})
                 except OSError:
                     logger.debug("stream already closed by the client")
+
+
+async def keep_alive(stream: EventStream) -> None:
+    """Comment lines on an open stream, so idle proxies do not cut it."""
+    while True:
+        await anyio.sleep(KEEPALIVE_SECONDS)
+        await stream.comment()

@@ -23,6 +23,8 @@ class Call:
     params: JSONObject
     envelope: Envelope | None = None
     """Set for a 2026-07-28 request: the client's version and capabilities, per request."""
+    versions: tuple[str, ...] | None = None
+    """The legacy versions `initialize` may agree to on this transport (None: Streamable HTTP's)."""
 
     @property
     def session_key(self) -> str:

@@ -18,10 +18,10 @@ LATEST_LEGACY = LEGACY_VERSIONS[0]
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 
 
-def negotiate_version(requested: object) -> str:
+def negotiate_version(requested: object, supported: tuple[str, ...] = LEGACY_VERSIONS) -> str:
     """Spec basic/lifecycle: if the server supports the requested version it MUST
     respond with the same version, otherwise with another version it supports."""
-    return requested if isinstance(requested, str) and requested in LEGACY_VERSIONS else LATEST_LEGACY
+    return requested if isinstance(requested, str) and requested in supported else LATEST_LEGACY
 
 
 def merged_capabilities(gateway: Gateway) -> JSONObject:
@@ -65,7 +65,7 @@ async def initialize(gateway: Gateway, call: Call) -> JSONObject:
         raise InvalidParams("protocolVersion must be a string")
     capabilities = require_dict(params, "capabilities")
     client_info = require_dict(params, "clientInfo")
-    negotiated = negotiate_version(version)
+    negotiated = negotiate_version(version, call.versions or LEGACY_VERSIONS)
     call.session = await gateway.create_session(call.identity, negotiated, client_info, capabilities)
     result: JSONObject = {
         "protocolVersion": negotiated,

@@ -1,0 +1,136 @@
+"""One MCP session carried by a long-lived connection: the HTTP+SSE transport of
+protocol 2024-11-05 (a GET stream plus a message URL) and the WebSocket transport.
+
+Both are message channels in each direction: the client sends requests,
+notifications and responses at any time, and everything the gateway sends goes
+down one outbox. The session is created by the client's `initialize`, bound to
+the user who opened the connection, and ends with the connection. Each message
+is served by the same proxy entry points as the Streamable HTTP endpoint
+(`dispatch`, `handle_notification`, `pending.resolve`); requests run
+concurrently, so a client can answer a sampling request while its tool call waits.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import anyio
+from anyio.abc import TaskGroup
+
+from authz_mcp.auth import Identity
+from authz_mcp.errors import GatewayError, InvalidRequest, jsonrpc_error_response
+from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.proxy.context import Call
+from authz_mcp.proxy.dispatch import classify, dispatch, handle_notification
+from authz_mcp.proxy.gateway import Gateway
+from authz_mcp.proxy.methods.lifecycle import LEGACY_VERSIONS
+from authz_mcp.proxy.relay import Outbox
+from authz_mcp.sessions import SessionRecord
+
+logger = logging.getLogger(__name__)
+
+# Both transports predate Streamable HTTP: a client may still negotiate 2024-11-05 on them.
+CHANNEL_VERSIONS = (*LEGACY_VERSIONS, "2024-11-05")
+
+
+class NotInitialized(InvalidRequest):
+    public_message = "Session not initialized"
+
+
+class Channel:
+    def __init__(self, gateway: Gateway, owner: Identity, outbox: Outbox, group: TaskGroup) -> None:
+        self.gateway = gateway
+        self.owner = owner
+        self.outbox = outbox
+        self._group = group
+        self._session_id: str | None = None
+        self._initializing = False
+
+    async def receive(self, identity: Identity, message: Any) -> None:
+        """Take one client message; `InvalidRequest` when it is not JSON-RPC.
+
+        The caller has authenticated `identity` and checked it is the channel's owner.
+        """
+        kind = classify(message)
+        if kind == "response":
+            if self._session_id is not None:
+                self.gateway.pending.resolve(self._session_id, message)
+        elif kind == "notification":
+            await self._notification(identity, message)
+        elif message["method"] == "initialize":
+            if self._session_id is not None or self._initializing:
+                await self.outbox(
+                    jsonrpc_error_response(message["id"], InvalidRequest("Already initialized"))
+                )
+                return
+            self._initializing = True
+            self._group.start_soon(self._initialize, identity, message)
+        else:
+            self._group.start_soon(self._request, identity, message)
+
+    async def _notification(self, identity: Identity, message: JSONObject) -> None:
+        if self._session_id is None:
+            return  # notifications/initialized and anything before it: nothing to act on
+        try:
+            session = await self.gateway.resolve_session(self._session_id, identity)
+            call = Call(identity, session, self.outbox, "", message["method"], message.get("params") or {})
+            await handle_notification(self.gateway, call)
+        except GatewayError as exc:
+            logger.info("client notification %s not handled: %s", message["method"], type(exc).__name__)
+
+    async def _initialize(self, identity: Identity, message: JSONObject) -> None:
+        call = self._call(identity, None, message)
+        response = await self._dispatch(call)
+        await self.outbox(response)
+        if call.session is not None and "result" in response:
+            self._session_id = call.session.session_id
+            # Registered once the client holds the initialize result: list changes,
+            # resource updates and server->client requests of this session come here.
+            await self.gateway.notifications.attach(identity, call.session, self.outbox, self._group)
+        else:
+            self._initializing = False
+
+    async def _request(self, identity: Identity, message: JSONObject) -> None:
+        if self._session_id is None:
+            await self.outbox(jsonrpc_error_response(message["id"], NotInitialized()))
+            return
+        try:
+            session = await self.gateway.resolve_session(self._session_id, identity)
+        except GatewayError as exc:
+            await self.outbox(jsonrpc_error_response(message["id"], exc))
+            return
+        await self.outbox(await self._dispatch(self._call(identity, session, message)))
+
+    def _call(self, identity: Identity, session: SessionRecord | None, message: JSONObject) -> Call:
+        params = message.get("params") or {}
+        return Call(
+            identity,
+            session,
+            self.outbox,
+            message["id"],
+            message["method"],
+            params,
+            versions=CHANNEL_VERSIONS,
+        )
+
+    async def _dispatch(self, call: Call) -> JSONObject:
+        try:
+            return await dispatch(self.gateway, call)
+        except GatewayError as exc:
+            # A 5xx (the store is down): on a channel it can only be this request's error.
+            return jsonrpc_error_response(call.request_id, exc)
+
+    async def close(self) -> None:
+        """End the session with the connection (2024-11-05: the SSE stream is the session)."""
+        session_id, self._session_id = self._session_id, None
+        if session_id is None:
+            return
+        with anyio.CancelScope(shield=True):
+            self.gateway.notifications.detach(session_id, self.outbox)
+            try:
+                record = await self.gateway.store.get(session_id)
+                if record is not None:
+                    await self.gateway.end_session(record)
+            except GatewayError:
+                logger.warning("ending a closed connection's session failed; it expires by itself")
