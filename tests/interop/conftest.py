@@ -22,8 +22,12 @@ from tests.interop.servers import StdioServer, require_tools
 from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
 from tests.support.issuer import RunningIssuer
 
-# Startup of a Python server (interpreter and imports) takes seconds on a busy machine.
-DIRECT_TIMEOUT = 45.0
+# Starting a server (a Node or Python interpreter and its imports) takes seconds each on a busy
+# two-core machine, and a gateway starts all of its upstreams before it is ready.
+DIRECT_TIMEOUT = 60.0
+GATEWAY_START_TIMEOUT = 90.0
+# pytest-timeout counts a module fixture's setup against the first test that needs it.
+MODULE_TIMEOUT = 240
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -103,7 +107,7 @@ def interop_gateway(
         upstreams=upstreams,
         policy={"file": str(policy_file)},
     )
-    with running_gateway(config, tmp_path) as gateway:
+    with running_gateway(config, tmp_path, start_timeout=GATEWAY_START_TIMEOUT) as gateway:
 
         def mint(subject: str) -> str:
             return issuer.issuer.mint(subject, audience=gateway.url)

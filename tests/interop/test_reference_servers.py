@@ -25,7 +25,14 @@ from tests.interop.compare import (
     prefixed,
     read,
 )
-from tests.interop.conftest import Setup, full_access, interop_gateway, observe, observe_direct
+from tests.interop.conftest import (
+    MODULE_TIMEOUT,
+    Setup,
+    full_access,
+    interop_gateway,
+    observe,
+    observe_direct,
+)
 from tests.interop.servers import (
     StdioServer,
     filesystem,
@@ -170,6 +177,8 @@ def cases(tmp_path: Path) -> dict[str, Case]:
         ),
     }
 
+
+pytestmark = pytest.mark.timeout(MODULE_TIMEOUT)
 
 UPSTREAMS = ["fs", "memory", "thinking", "time", "git"]
 

@@ -90,8 +90,11 @@ def gateway_config(
 
 
 @contextlib.contextmanager
-def running_gateway(config: dict[str, Any], tmp_path: Path, *args: str) -> Iterator[GatewayProcess]:
-    """`authz-mcp serve` on `config`, with extra command-line `args`; stopped with SIGTERM."""
+def running_gateway(
+    config: dict[str, Any], tmp_path: Path, *args: str, start_timeout: float = START_TIMEOUT
+) -> Iterator[GatewayProcess]:
+    """`authz-mcp serve` on `config`, with extra command-line `args`; stopped with SIGTERM.
+    `start_timeout` bounds the wait for readiness (upstreams included)."""
     port = config["server"]["port"]
     path = tmp_path / f"gateway-{port}.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -117,7 +120,7 @@ def running_gateway(config: dict[str, Any], tmp_path: Path, *args: str) -> Itera
     reader = threading.Thread(target=read_log, daemon=True)
     reader.start()
     try:
-        if not ready.wait(START_TIMEOUT) or process.poll() is not None:
+        if not ready.wait(start_timeout) or process.poll() is not None:
             raise RuntimeError("gateway did not start:\n" + "\n".join(gateway.log[-30:]))
         yield gateway
     finally:
