@@ -13,6 +13,7 @@ from starlette.applications import Starlette
 
 from authz_mcp.auth import Authenticator
 from authz_mcp.config import Config
+from authz_mcp.errors import ConfigError
 from authz_mcp.http.app import build_app
 from authz_mcp.observability.audit import AuditLog
 from authz_mcp.policy import PolicyEngine
@@ -68,14 +69,21 @@ async def open_runtime(config: Config, *, strict: bool = True) -> AsyncIterator[
             config, policy, store, build_upstreams(config, upstream_http), audit, secret_key=secret
         )
         authenticator = Authenticator(config, auth_http, pat_verifier=PatVerifier(token_store))
+        startup_error: ConfigError | None = None
         try:
-            await gateway.start(strict=strict)
             async with anyio.create_task_group() as background:
-                gateway.listen(background)
-                async with policy_lifecycle(config, gateway) as policy_status:
-                    app = build_app(gateway, authenticator, policy_status, tokens=tokens)
-                    yield Runtime(config, gateway, authenticator, app)
+                try:
+                    await gateway.start(background, strict=strict)
+                except ConfigError as exc:  # raised below, outside the task group
+                    startup_error = exc
+                else:
+                    gateway.listen(background)
+                    async with policy_lifecycle(config, gateway) as policy_status:
+                        app = build_app(gateway, authenticator, policy_status, tokens=tokens)
+                        yield Runtime(config, gateway, authenticator, app)
                 background.cancel_scope.cancel()
+            if startup_error is not None:
+                raise startup_error
         finally:
             await gateway.aclose()
             await authenticator.aclose()

@@ -61,6 +61,12 @@ async def _fetch_all(upstream: Upstream, kind: Kind, timeout: float) -> tuple[JS
 
 
 class CatalogManager:
+    """The aggregated catalog and the lists it is built from.
+
+    Only the refresh owners (refresher.py) call `refresh`; everyone else reads `catalog`,
+    which is swapped whole, and never waits for an upstream here.
+    """
+
     def __init__(
         self, upstreams: Mapping[str, Upstream], prefixes: Mapping[str, str], timeout: float
     ) -> None:
@@ -70,39 +76,39 @@ class CatalogManager:
         self._lists: dict[str, UpstreamLists] = {}
         self._fetched_for: dict[str, JSONObject | None] = {}
         self._lock = anyio.Lock()
+        self._built = False
         self.catalog: Catalog = EMPTY_CATALOG
 
     async def refresh_all(self, *, strict: bool = False) -> None:
-        """Fetch every available upstream. With `strict` a name collision raises."""
+        """Fetch every available upstream and build. With `strict` a name collision raises."""
         async with self._lock:
             for name, upstream in self._upstreams.items():
                 if upstream.available:
                     await self._fetch_locked(name)
-            self._rebuild(strict=strict)
+        self.build(strict=strict)
+
+    def build(self, *, strict: bool) -> None:
+        """Build the first catalog from the lists fetched so far; refreshes rebuild from then on."""
+        self._built = True
+        self._rebuild(strict=strict)
 
     async def refresh(self, name: str) -> bool:
         """Refetch one upstream's lists; True when the catalog changed."""
         async with self._lock:
             await self._fetch_locked(name)
-            return self._rebuild(strict=False)
+            return self._built and self._rebuild(strict=False)
 
-    async def current(self) -> Catalog:
-        """The catalog, refetching upstreams that (re)connected since their last fetch.
+    def stale(self) -> list[str]:
+        """Upstreams that (re)connected since their lists were last fetched.
 
         A restarted stdio upstream gets a new InitializeResult object; its lists may have
         changed, so they are fetched again before anything is decided against them.
         """
-        stale = [
+        return [
             name
             for name, upstream in self._upstreams.items()
             if upstream.available and self._fetched_for.get(name) is not upstream.initialize_result
         ]
-        if stale:
-            async with self._lock:
-                for name in stale:
-                    await self._fetch_locked(name)
-                self._rebuild(strict=False)
-        return self.catalog
 
     async def _fetch_locked(self, name: str) -> None:
         upstream = self._upstreams[name]

@@ -12,6 +12,7 @@ import secrets
 import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
+from functools import partial
 
 import anyio
 from anyio.abc import TaskGroup
@@ -30,6 +31,7 @@ from authz_mcp.proxy.cursor import CursorCodec
 from authz_mcp.proxy.mrtr import RequestStateCodec
 from authz_mcp.proxy.notifications import NotificationRouter, listen_quietly
 from authz_mcp.proxy.parked import ParkedExchanges
+from authz_mcp.proxy.refresher import CatalogRefresher
 from authz_mcp.proxy.relay import InFlight, PendingClientRequests
 from authz_mcp.proxy.view import PermittedView, ViewCache
 from authz_mcp.sessions import SessionRecord, SessionStore, is_principal_session_id
@@ -59,6 +61,7 @@ class Gateway:
         self.request_states = RequestStateCodec(key)
         prefixes = {name: cfg.name_prefix(name) for name, cfg in config.upstreams.items()}
         self.catalogs = CatalogManager(self.upstreams, prefixes, config.server.upstream_timeout_seconds)
+        self.refresher = CatalogRefresher(self.upstreams, self._refresh_upstream)
         self.views = ViewCache()
         self.pending = PendingClientRequests()
         self.inflight = InFlight()
@@ -73,23 +76,31 @@ class Gateway:
 
     # --- lifecycle ---------------------------------------------------------------
 
-    async def start(self, *, strict: bool = True) -> None:
-        """Start every upstream and fetch what the available ones offer.
+    async def start(self, background: TaskGroup, *, strict: bool = True) -> None:
+        """Start every upstream, and in `background` the task that owns each one's catalog
+        refreshes; return once the available ones' lists are fetched.
 
         `strict`: a tool or prompt name exposed by two upstreams is a startup error.
         """
         async with anyio.create_task_group() as group:
             for upstream in self.upstreams.values():
                 group.start_soon(upstream.start)
-        await self.catalogs.refresh_all(strict=strict)
+        self.refresher.run_in(background)
+        async with anyio.create_task_group() as group:
+            for name, upstream in self.upstreams.items():
+                if upstream.available:
+                    group.start_soon(self.refresher.refreshed, name)
+        self.catalogs.build(strict=strict)
 
     def listen(self, background: TaskGroup) -> None:
         """Listen to the gateway's own upstream sessions, so list changes refresh the
         catalog even while no client has a stream open."""
-        background.start_soon(self.notifications.changes.refresh_announced)
         for upstream in self.upstreams.values():
             background.start_soon(listen_quietly, upstream, SHARED_SESSION)
         self.exchanges.run_in(background)
+
+    async def _refresh_upstream(self, name: str, kinds: tuple[Kind, ...]) -> None:
+        await self.notifications.changes.around_change(kinds, partial(self.catalogs.refresh, name))
 
     async def aclose(self) -> None:
         with anyio.CancelScope(shield=True):
@@ -153,10 +164,19 @@ class Gateway:
     # --- views -------------------------------------------------------------------
 
     async def catalog(self) -> Catalog:
-        return await self.catalogs.current()
+        """The catalog, once upstreams that (re)connected since their last fetch are refetched."""
+        for name in self.catalogs.stale():
+            await self.refresher.refreshed(name)
+        return self.catalogs.catalog
 
     async def view_for(self, identity: Identity) -> PermittedView:
-        return self.views.get(await self.catalogs.current(), self.policy, identity)
+        """The identity's view, on a catalog that is current (`catalog`)."""
+        return self.views.get(await self.catalog(), self.policy, identity)
+
+    def view_now(self, identity: Identity) -> PermittedView:
+        """The identity's view of the catalog as it stands, without waiting for any refresh:
+        for the paths that run inside a refresh or deliver an upstream's notifications."""
+        return self.views.get(self.catalogs.catalog, self.policy, identity)
 
     # --- routing -----------------------------------------------------------------
 

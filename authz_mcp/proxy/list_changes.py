@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from functools import partial
 from typing import TYPE_CHECKING, Protocol
 
 import anyio
@@ -39,43 +38,12 @@ class ListChanges:
     def __init__(self, gateway: Gateway, listeners: Mapping[str, Listening]) -> None:
         self._gateway = gateway
         self._listeners = listeners
-        self._stale: dict[str, set[Kind]] = {}
-        self._stale_event = anyio.Event()
-        self._refreshing = False
 
-    async def announced(self, upstream: str, kinds: tuple[Kind, ...]) -> None:
-        """An upstream said its lists of `kinds` changed: refresh (in the background when
-        `refresh_announced` runs) and tell the clients whose view changed."""
-        if not self._refreshing:
-            await self.list_changed(upstream, kinds)
-            return
-        self._stale.setdefault(upstream, set()).update(kinds)
-        self._stale_event.set()
-
-    async def refresh_announced(self) -> None:
-        """Refresh the catalogs upstreams announced as changed, until cancelled.
-
-        Not in the task that delivered the notice: that is the upstream's reader,
-        and the refresh's own requests need it to read their replies (stdio).
-        Notices that arrive meanwhile (one per listening session) are coalesced.
-        """
-        self._refreshing = True
-        try:
-            while True:
-                await self._stale_event.wait()
-                self._stale_event = anyio.Event()
-                stale, self._stale = self._stale, {}
-                for upstream, kinds in stale.items():
-                    try:
-                        await self.list_changed(upstream, tuple(kind for kind in Kind if kind in kinds))
-                    except Exception:  # boundary: the next notice must still be served
-                        logger.exception("upstream %s: refreshing the catalog failed", upstream)
-        finally:
-            self._refreshing = False
-
-    async def list_changed(self, upstream: str, kinds: tuple[Kind, ...]) -> None:
-        """Refetch the upstream's lists and tell each client whose view changed."""
-        await self.around_change(kinds, partial(self._gateway.catalogs.refresh, upstream))
+    def announced(self, upstream: str, kinds: tuple[Kind, ...]) -> None:
+        """An upstream said its lists of `kinds` changed: its refresh owner refetches them
+        (refresher.py) and tells the clients whose view changed. Never waits: this runs
+        where the upstream's notifications are delivered."""
+        self._gateway.refresher.request(upstream, kinds)
 
     async def around_change(self, kinds: tuple[Kind, ...], change: Callable[[], Awaitable[bool]]) -> None:
         """Run `change` (True when it changed anything) and send `*/list_changed` to each
@@ -101,7 +69,8 @@ class ListChanges:
                 await _deliver(listener.outbox, {"jsonrpc": "2.0", "method": method})
 
     async def _visible(self, identity: Identity, kinds: tuple[Kind, ...]) -> list[list[JSONObject]]:
-        view = await self._gateway.view_for(identity)
+        # The catalog as it stands: this runs inside a refresh, which must not wait for itself.
+        view = self._gateway.view_now(identity)
         return [view.items(kind) for kind in kinds]
 
 

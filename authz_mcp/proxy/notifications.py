@@ -137,7 +137,7 @@ class NotificationRouter:
         if "id" in message:
             return await self._server_request(upstream, handle, message)
         if method in _LIST_CHANGED:
-            await self.changes.announced(upstream, _LIST_CHANGED[method])
+            self.changes.announced(upstream, _LIST_CHANGED[method])
         elif method == "notifications/resources/updated":
             await self._resource_updated(message)
         elif method == "notifications/message" and handle != SHARED_SESSION:
@@ -175,7 +175,7 @@ class NotificationRouter:
             listener = self._listeners.get(session_id)
             if listener is None:
                 continue
-            view = await self._gateway.view_for(listener.identity)
+            view = self._gateway.view_now(listener.identity)
             _, decision = view.resource(uri)
             if decision is not None and decision.allowed:
                 await listener.outbox(message)

@@ -168,7 +168,7 @@ class HttpUpstream:
                 session_id = self._session_id(handle)
                 if stream is None or session_id != listened:  # a renewed session starts afresh
                     reply = functools.partial(self._wire.reply, session_id)
-                    stream = sse.MessageStream(tg, self._target(handle, None), reply, None)
+                    stream = sse.MessageStream(tg, self._target(handle, None), reply, None, name=self.name)
                     listened = session_id
                 if not await self._wire.listen_once(session_id, stream, on_open):
                     on_open()

@@ -177,9 +177,10 @@ class HttpWire:
         outcome: JSONObject | Exception
         async with anyio.create_task_group() as tg:
             reply = functools.partial(self.reply, session_id)
-            stream = sse.MessageStream(tg, target, reply, message["id"])
+            stream = sse.MessageStream(tg, target, reply, message["id"], name=self.name)
             try:
                 outcome = await self._await_response(response, session_id, stream)
+                await stream.delivered()
             except (httpx.TransportError, *WIRE_ERRORS) as exc:  # raised below, outside the group
                 outcome = exc
             tg.cancel_scope.cancel()  # server->client requests still open are moot now

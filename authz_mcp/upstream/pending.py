@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from itertools import count
 from typing import Any
@@ -34,6 +35,8 @@ class _Call:
     """A `subscriptions/listen` request: in flight for as long as its stream lasts."""
     done: anyio.Event = field(default_factory=anyio.Event)
     response: JSONObject | None = None
+    delivered: Callable[[], Awaitable[None]] | None = None
+    """Awaited before the response is returned: the notifications that came before it."""
 
 
 class PendingCalls:
@@ -61,6 +64,8 @@ class PendingCalls:
             with anyio.fail_after(timeout_seconds):
                 await self._send(request(request_id, method, params))
                 await pending.done.wait()
+                if pending.delivered is not None:
+                    await pending.delivered()
         except TimeoutError:
             await self._cancel(request_id, method, "timed out")
             raise UpstreamTimeout() from None
@@ -81,13 +86,15 @@ class PendingCalls:
         with anyio.move_on_after(1.0, shield=True), contextlib.suppress(GatewayError):
             await self._send(cancelled(request_id, reason))
 
-    def settle(self, response: JSONObject) -> None:
+    def settle(self, response: JSONObject, delivered: Callable[[], Awaitable[None]] | None = None) -> None:
+        """Wake the caller of this response; `delivered` first, where notifications came before it."""
         request_id = response.get("id")
         pending = self._calls.get(request_id) if isinstance(request_id, int) else None
         if pending is None:
             logger.debug("dropped a response to no pending request (id %r)", request_id)
             return
         pending.response = response
+        pending.delivered = delivered
         pending.done.set()
 
     def fail_all(self) -> None:

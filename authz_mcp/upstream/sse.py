@@ -22,6 +22,7 @@ from authz_mcp.errors import UpstreamFailed
 from authz_mcp.jsonrpc import JSONObject, RequestId
 from authz_mcp.upstream import rpc
 from authz_mcp.upstream.base import MessageSink
+from authz_mcp.upstream.inbox import Inbox
 
 logger = logging.getLogger(__name__)
 
@@ -122,18 +123,32 @@ class MessageStream:
     """The JSON-RPC messages of one SSE stream, across its resumptions.
 
     The response to `request_id` ends the stream for the caller; notifications go
-    to `target` in order; server->client requests are answered concurrently in
-    `tg` (a sampling answer may take minutes) and the answer goes to `reply`.
+    to `target` in order, delivered by a task in `tg` so that reading never waits for
+    them (inbox.py); server->client requests are answered concurrently in `tg` (a
+    sampling answer may take minutes) and the answer goes to `reply`.
     """
 
     def __init__(
-        self, tg: TaskGroup, target: MessageSink | None, reply: rpc.Reply, request_id: RequestId | None
+        self,
+        tg: TaskGroup,
+        target: MessageSink | None,
+        reply: rpc.Reply,
+        request_id: RequestId | None,
+        *,
+        name: str = "",
     ) -> None:
         self.decoder = SSEDecoder()
         self._tg = tg
         self._target = target
         self._inbound = rpc.InboundRequests(reply)
         self._request_id = request_id
+        self._inbox = Inbox(name)
+        self._mark = 0
+        tg.start_soon(self._inbox.run)
+
+    async def delivered(self) -> None:
+        """Return once the notifications that came before the response were delivered."""
+        await self._inbox.caught_up(self._mark)
 
     async def pump(self, chunks: AsyncIterable[bytes]) -> JSONObject | None:
         """Route messages until the awaited response (returned) or the end of the body (None)."""
@@ -143,16 +158,17 @@ class MessageStream:
                 if event.event != "message" or not event.data:
                     continue
                 message = rpc.decode(event.data)
-                if message is not None and await self._route(message):
+                if message is not None and self._route(message):
                     return message
         except SSEError as exc:
             logger.warning("upstream SSE stream broke the format: %s", exc)
             raise UpstreamFailed() from exc
         return None
 
-    async def _route(self, message: JSONObject) -> bool:
+    def _route(self, message: JSONObject) -> bool:
         if rpc.is_response(message):
             if self._request_id is not None and message.get("id") == self._request_id:
+                self._mark = self._inbox.received
                 return True
             logger.warning("dropped an upstream response to no pending request (id %r)", message.get("id"))
         elif rpc.is_request(message):
@@ -162,5 +178,5 @@ class MessageStream:
         elif message["method"] == "notifications/cancelled":
             self._inbound.cancel(message)
         else:
-            await rpc.deliver(message, self._target)
+            self._inbox.put(message, self._target)
         return False

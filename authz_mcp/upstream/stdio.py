@@ -25,6 +25,7 @@ from authz_mcp.errors import GatewayError, UpstreamFailed, UpstreamUnavailable
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import era, rpc
 from authz_mcp.upstream.base import SHARED_SESSION, Era, MessageSink, UnsolicitedHandler, UpstreamRpcError
+from authz_mcp.upstream.inbox import Inbox
 from authz_mcp.upstream.listen import SubscriptionStream
 from authz_mcp.upstream.modern import modern_request
 from authz_mcp.upstream.pending import PendingCalls
@@ -180,11 +181,13 @@ class StdioUpstream:
         )
         self._process = process
         logger.info("upstream %s: started process %d", self.name, process.pid)
+        inbox = Inbox(self.name)
         try:
             async with anyio.create_task_group() as tg:
                 tg.start_soon(self._drain_stderr, process)
+                tg.start_soon(inbox.run)
                 tg.start_soon(self._handshake, process)
-                await self._read_stdout(process, tg)
+                await self._read_stdout(process, tg, inbox)
                 tg.cancel_scope.cancel()
         finally:
             self._mark_down()
@@ -226,7 +229,7 @@ class StdioUpstream:
         # full time. A server that ignores unknown requests should be pinned `protocol: legacy`.
         return await self._calls.call(method, params, sink=None, timeout_seconds=_INITIALIZE_TIMEOUT)
 
-    async def _read_stdout(self, process: Process, tg: TaskGroup) -> None:
+    async def _read_stdout(self, process: Process, tg: TaskGroup, inbox: Inbox) -> None:
         assert process.stdout is not None
         lines = LineBuffer(rpc.MAX_MESSAGE_BYTES)
         with contextlib.suppress(anyio.BrokenResourceError):
@@ -235,11 +238,14 @@ class StdioUpstream:
                     if line is None:
                         logger.warning("upstream %s: dropped a line over the size limit", self.name)
                     elif line.strip() and (message := rpc.decode(line)) is not None:
-                        await self._dispatch(message, tg)
+                        self._dispatch(message, tg, inbox)
 
-    async def _dispatch(self, message: JSONObject, tg: TaskGroup) -> None:
+    def _dispatch(self, message: JSONObject, tg: TaskGroup, inbox: Inbox) -> None:
+        """Route one message without awaiting anything: the reader never waits for what a
+        message leads to, or a recipient waiting for a later response would stop the connection."""
         if rpc.is_response(message):
-            self._calls.settle(message)
+            mark = inbox.received
+            self._calls.settle(message, functools.partial(inbox.caught_up, mark) if mark else None)
         elif rpc.is_request(message):
             # Answered in its own task: a sampling answer may take minutes, and the
             # reader must keep delivering responses meanwhile.
@@ -249,7 +255,7 @@ class StdioUpstream:
         elif message["method"] == "notifications/cancelled":
             self._inbound.cancel(message)
         else:
-            await rpc.deliver(message, self._target(message))
+            inbox.put(message, self._target(message))
 
     def _target(self, message: JSONObject) -> MessageSink | None:
         """Who receives an upstream notification or request.
