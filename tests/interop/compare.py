@@ -128,9 +128,39 @@ def read(uri: str) -> Request:
 async def assert_answers_like_a_missing_one(client: Client, request: Request, prefix: str) -> None:
     """A hidden item's error is a missing item's error, byte for byte but for the name asked."""
     real = request.target
-    fake = real + ("-that-does-not-exist" if request.method == "resources/read" else "_that_does_not_exist")
+    if request.method == "resources/read":
+        # Outside every template too, so that no upstream could claim it.
+        fake = real.split("://", 1)[0] + "://missing-resource/that-does-not-exist"
+    else:
+        fake = real + "_that_does_not_exist"
     hidden = await outcome(request.send(client, prefix))
     missing = await outcome(Request(request.method, fake, request.arguments).send(client, prefix))
     assert hidden.result is None, f"{request.method} {real} was not hidden"
     assert missing.error is not None
     assert hidden.error == json.loads(json.dumps(missing.error).replace(fake, real))
+
+
+def catalog_differences(seen: Catalog, expected: Catalog) -> list[str]:
+    """What differs between two catalogs, item by item and field by field, in words."""
+    key = {"tools": "name", "prompts": "name", "resources": "uri", "resourceTemplates": "uriTemplate"}
+    found: list[str] = []
+    for kind in KINDS:
+        mine = {str(item[key[kind]]): item for item in seen.get(kind, [])}
+        theirs = {str(item[key[kind]]): item for item in expected.get(kind, [])}
+        found += [f"{kind}: {name} only through the gateway" for name in mine.keys() - theirs.keys()]
+        found += [f"{kind}: {name} missing through the gateway" for name in theirs.keys() - mine.keys()]
+        for name in sorted(mine.keys() & theirs.keys()):
+            for field in sorted(mine[name].keys() | theirs[name].keys()):
+                if mine[name].get(field) != theirs[name].get(field):
+                    found.append(
+                        f"{kind}: {name}.{field}: {mine[name].get(field)!r} != {theirs[name].get(field)!r}"
+                    )
+        if not found and list(mine) != list(theirs):
+            found.append(f"{kind}: order {list(mine)} != {list(theirs)}")
+    return found
+
+
+def assert_same_catalog(seen: Catalog, expected: Catalog) -> None:
+    differences = catalog_differences(seen, expected)
+    assert not differences, "\n".join(differences)
+    assert seen == expected

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -92,6 +92,8 @@ class Setup:
     gateway: GatewayProcess
     direct: dict[str, Direct]
     mint: Mint
+    # What a direct client connects to, per server: a URL or stdio parameters.
+    targets: dict[str, Any] = field(default_factory=dict)
 
 
 @contextlib.contextmanager
