@@ -1,5 +1,5 @@
 """The protocol's reference server, @modelcontextprotocol/server-everything, behind the gateway
-over each of its transports in turn: Streamable HTTP.
+over each of its transports in turn: stdio and Streamable HTTP.
 
 A fully permitted user sees what a direct client sees, field by field, and gets the same answers
 to tool calls, prompt gets and resource reads; a limited user sees and uses exactly what the
@@ -9,6 +9,7 @@ policy allows, and hidden items answer like missing ones.
 from __future__ import annotations
 
 import base64
+import contextlib
 import re
 from collections.abc import Iterator
 from typing import Any
@@ -34,7 +35,7 @@ from tests.interop.conftest import (
     observe,
     observe_direct,
 )
-from tests.interop.servers import running_everything_http
+from tests.interop.servers import everything_stdio, running_everything_http
 from tests.support.clients import mcp_client
 from tests.support.issuer import RunningIssuer
 
@@ -92,8 +93,20 @@ def timeless(value: Any) -> Any:
     return value
 
 
-TRANSPORTS = ["streamableHttp"]
+TRANSPORTS = ["stdio", "streamableHttp"]
 U = "everything__"
+
+
+@contextlib.contextmanager
+def everything(transport: str) -> Iterator[tuple[Any, dict[str, Any]]]:
+    """server-everything over `transport`: what a direct client connects to, and the gateway's
+    upstream config for it."""
+    if transport == "stdio":
+        server = everything_stdio()
+        yield server.params(), server.upstream()
+        return
+    with running_everything_http(transport) as http:
+        yield http.url, {"transport": "streamable-http", "url": http.url}
 
 
 @pytest.fixture(scope="module", params=TRANSPORTS)
@@ -103,20 +116,17 @@ def setup(
     """One gateway at a time, its one upstream `everything` reached over one transport (the
     same server on several transports at once would offer the same resource URIs twice)."""
     transport = request.param
-    with running_everything_http(transport) as http:
-        direct = observe_direct({"everything": (http.url, REQUESTS)})
-        upstreams = {"everything": {"transport": "streamable-http", "url": http.url}}
+    with everything(transport) as (target, upstream):
+        direct = observe_direct({"everything": (target, REQUESTS)})
         policy = [
             *full_access("everything", "role:full"),
             *(line.format(u="everything") for line in LIMITED_POLICY),
             "g, full, role:full",
             "g, limited, role:limited",
         ]
-        with interop_gateway(issuer, tmp_path_factory.mktemp(transport), upstreams, policy) as (
-            gateway,
-            mint,
-        ):
-            yield Setup(gateway, direct, mint, {"everything": http.url})
+        tmp_path = tmp_path_factory.mktemp(transport)
+        with interop_gateway(issuer, tmp_path, {"everything": upstream}, policy) as (gateway, mint):
+            yield Setup(gateway, direct, mint, {"everything": target})
 
 
 async def test_a_fully_permitted_user_gets_the_answers_the_server_gives(setup: Setup) -> None:
