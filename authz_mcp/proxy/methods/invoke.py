@@ -14,6 +14,7 @@ from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.policy import Decision
 from authz_mcp.proxy.catalog import Entry, Kind
 from authz_mcp.proxy.context import Call
+from authz_mcp.proxy.missing import forward_item
 from authz_mcp.upstream.base import SHARED_SESSION
 
 if TYPE_CHECKING:
@@ -57,14 +58,20 @@ async def _named(
 
 async def call_tool(gateway: Gateway, call: Call) -> JSONObject:
     name = call.params.get("name")
-    entry, params = await _named(gateway, call, Kind.TOOLS, InvalidParams(f"Unknown tool: {name}"))
-    return await gateway.forward(call, entry.upstream, call.method, params)
+    not_found = InvalidParams(f"Unknown tool: {name}")
+    entry, params = await _named(gateway, call, Kind.TOOLS, not_found)
+    return await forward_item(
+        gateway, call, entry.upstream, params, kind="tool", item=entry.original, not_found=not_found
+    )
 
 
 async def get_prompt(gateway: Gateway, call: Call) -> JSONObject:
     name = call.params.get("name")
-    entry, params = await _named(gateway, call, Kind.PROMPTS, InvalidParams(f"Unknown prompt: {name}"))
-    return await gateway.forward(call, entry.upstream, call.method, params)
+    not_found = InvalidParams(f"Unknown prompt: {name}")
+    entry, params = await _named(gateway, call, Kind.PROMPTS, not_found)
+    return await forward_item(
+        gateway, call, entry.upstream, params, kind="prompt", item=entry.original, not_found=not_found
+    )
 
 
 async def _readable(gateway: Gateway, call: Call, uri: str) -> str:
@@ -80,13 +87,20 @@ async def _readable(gateway: Gateway, call: Call, uri: str) -> str:
 async def read_resource(gateway: Gateway, call: Call) -> JSONObject:
     uri = _string_param(call.params, "uri")
     upstream = await _readable(gateway, call, uri)
-    return await gateway.forward(call, upstream, call.method, call.params)
+    return await _forward_resource(gateway, call, upstream, call.params, uri)
+
+
+async def _forward_resource(
+    gateway: Gateway, call: Call, upstream: str, params: JSONObject, uri: str
+) -> JSONObject:
+    not_found = ResourceNotFound(data={"uri": uri})
+    return await forward_item(gateway, call, upstream, params, kind="resource", item=uri, not_found=not_found)
 
 
 async def subscribe(gateway: Gateway, call: Call) -> JSONObject:
     uri = _string_param(call.params, "uri")
     upstream = await _readable(gateway, call, uri)
-    result = await gateway.forward(call, upstream, call.method, call.params)
+    result = await _forward_resource(gateway, call, upstream, call.params, uri)
     assert call.session is not None
     await gateway.store.add_subscription(call.session.session_id, uri)
     gateway.notifications.subscribers[uri].add(call.session.session_id)
@@ -102,7 +116,7 @@ async def unsubscribe(gateway: Gateway, call: Call) -> JSONObject:
     await gateway.store.remove_subscription(call.session.session_id, uri)
     if subscribers and await gateway.upstream_handle(call, upstream) == SHARED_SESSION:
         return {}  # a shared connection stays subscribed while anyone else is
-    return await gateway.forward(call, upstream, call.method, call.params)
+    return await _forward_resource(gateway, call, upstream, call.params, uri)
 
 
 async def complete(gateway: Gateway, call: Call) -> JSONObject:
@@ -116,10 +130,13 @@ async def complete(gateway: Gateway, call: Call) -> JSONObject:
         name = _string_param(ref, "name")
         entry, decision = view.lookup(Kind.PROMPTS, name)
         _audit(gateway, call, started, name, entry.upstream if entry else None, decision)
+        not_found = InvalidParams(f"Unknown prompt: {name}")
         if entry is None or decision is None or not decision.allowed:
-            raise InvalidParams(f"Unknown prompt: {name}")
+            raise not_found
         params = {**call.params, "ref": {**ref, "name": entry.original}}
-        return await gateway.forward(call, entry.upstream, call.method, params)
+        return await forward_item(
+            gateway, call, entry.upstream, params, kind="prompt", item=entry.original, not_found=not_found
+        )
     if ref.get("type") == "ref/resource":
         uri = _string_param(ref, "uri")
         template, decision = view.lookup(Kind.TEMPLATES, uri)
@@ -130,5 +147,5 @@ async def complete(gateway: Gateway, call: Call) -> JSONObject:
         _audit(gateway, call, started, uri, upstream, decision)
         if upstream is None or decision is None or not decision.allowed:
             raise ResourceNotFound(data={"uri": uri})
-        return await gateway.forward(call, upstream, call.method, call.params)
+        return await _forward_resource(gateway, call, upstream, call.params, uri)
     raise InvalidParams("ref.type must be ref/prompt or ref/resource")
