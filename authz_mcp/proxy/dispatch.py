@@ -22,7 +22,7 @@ from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.proxy.methods import invoke, lifecycle, listing, modern
 from authz_mcp.proxy.results import for_legacy, for_modern, modern_error
-from authz_mcp.upstream.base import SHARED_SESSION, UpstreamRpcError
+from authz_mcp.upstream.base import SHARED_SESSION, UpstreamRpcError, UpstreamSessionExpired
 
 logger = logging.getLogger(__name__)
 
@@ -146,5 +146,8 @@ async def handle_notification(gateway: Gateway, call: Call) -> None:
             if handle != SHARED_SESSION and name in gateway.upstreams:
                 try:
                     await gateway.upstreams[name].notify(handle, call.method, call.params or None)
-                except GatewayError:
-                    logger.info("upstream %s: roots change not delivered", name)
+                except (GatewayError, UpstreamSessionExpired, UpstreamRpcError) as exc:
+                    # The client only notified: nothing it sent can fail. An expired upstream
+                    # session is renewed by the next request, whose new session asks for the
+                    # roots afresh.
+                    logger.info("upstream %s: roots change not delivered (%r)", name, exc)
