@@ -154,7 +154,26 @@ class StoreUnavailable(GatewayError):
 # --- authentication (RFC 6750) ------------------------------------------------
 
 
-class AuthenticationError(GatewayError):
+class CredentialsRefused(GatewayError):
+    """A request's credentials were refused. The detail is the reason, and `context` what is
+    known of the credential (issuer, kid, subject, token id): both for the log only."""
+
+    def __init__(self, detail: str | None = None) -> None:
+        super().__init__(detail)
+        self.context: dict[str, str] = {}
+
+    @property
+    def reason(self) -> str:
+        return self.detail or self.public_message
+
+    def add_context(self, **fields: object) -> None:
+        """Fill in what is known of the credential; fields already set are kept."""
+        for name, value in fields.items():
+            if isinstance(value, str) and value and name not in self.context:
+                self.context[name] = value
+
+
+class AuthenticationError(CredentialsRefused):
     """401: missing or unusable credentials. `challenge` is filled in by the HTTP layer."""
 
     http_status = 401
@@ -165,6 +184,19 @@ class AuthenticationError(GatewayError):
         super().__init__(detail)
         self.token_given = token_given
 
+    @property
+    def message(self) -> str:
+        # RFC 6750 §3.1 asks only for error="invalid_token". Saying why (expired, revoked,
+        # unknown key...) would tell whoever holds an old token whether it was ever real.
+        return self.public_message
+
+
+class MissingCredentials(AuthenticationError):
+    """No credentials at all: how every OAuth client's first request looks."""
+
+    def __init__(self) -> None:
+        super().__init__("no credentials", token_given=False)
+
 
 class InvalidToken(AuthenticationError):
     oauth_error = "invalid_token"
@@ -174,7 +206,7 @@ class InvalidToken(AuthenticationError):
         super().__init__(detail, token_given=True)
 
 
-class InsufficientScope(GatewayError):
+class InsufficientScope(CredentialsRefused):
     http_status = 403
     jsonrpc_code = INVALID_REQUEST
     oauth_error = "insufficient_scope"

@@ -19,9 +19,16 @@ import jwt
 
 from authz_mcp.auth.identity import Identity
 from authz_mcp.auth.jwks import JwksCache
-from authz_mcp.auth.jwt import JwtVerifier
+from authz_mcp.auth.jwt import JwtVerifier, claim_at
+from authz_mcp.auth.refusals import AuthRefusals
 from authz_mcp.config.model import Config
-from authz_mcp.errors import AuthenticationError, ConfigError, InsufficientScope, InvalidToken
+from authz_mcp.errors import (
+    AuthenticationError,
+    ConfigError,
+    InsufficientScope,
+    InvalidToken,
+    MissingCredentials,
+)
 
 PAT_PREFIX = "amcp_"
 
@@ -61,6 +68,8 @@ class Authenticator:
         self._pat_verifier = pat_verifier if config.auth.personal_tokens else None
         self._required_scopes = config.auth.required_scopes
         self._cache = VerifiedTokenCache(size=cache_size, ttl=cache_ttl, clock=clock)
+        self.refusals = AuthRefusals()
+        """Refused credentials, logged and counted by the HTTP layer, which knows the client."""
 
     async def authenticate(self, authorization: str | None) -> Identity:
         """The request's identity. InsufficientScope (403) when an identity provider's token
@@ -69,27 +78,40 @@ class Authenticator:
         if token.startswith(PAT_PREFIX):
             if self._pat_verifier is None:
                 raise InvalidToken("personal tokens not available")
-            return await self._pat_verifier(token)
+            try:
+                return await self._pat_verifier(token)
+            except InvalidToken as exc:
+                exc.add_context(issuer="personal token")
+                raise
         key = hashlib.sha256(token.encode("ascii")).digest()
         identity = self._cache.get(key)
         if identity is None:
-            identity = await self._verifier_for(token).verify(token)
+            identity = await self._verify_jwt(token)
             self._cache.put(key, identity)
         if not set(self._required_scopes) <= set(identity.oauth_scopes):
-            raise InsufficientScope("missing a required scope")
+            refusal = InsufficientScope("missing a required scope")
+            refusal.add_context(issuer=identity.issuer, subject=identity.subject)
+            raise refusal
         return identity
 
-    def _verifier_for(self, token: str) -> JwtVerifier:
+    async def _verify_jwt(self, token: str) -> Identity:
         try:
-            # Unverified on purpose: `iss` only selects which issuer's keys verify the token.
+            # Unverified on purpose: `iss` only selects which issuer's keys verify the token,
+            # and what the token claims to be names it in the log line of a refusal.
+            header = jwt.get_unverified_header(token)
             claims = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError as exc:
             raise InvalidToken("malformed token") from exc
         issuer = claims.get("iss")
         verifier = self._verifiers.get(issuer) if isinstance(issuer, str) else None
-        if verifier is None:
-            raise InvalidToken("unknown issuer")
-        return verifier
+        try:
+            if verifier is None:
+                raise InvalidToken("unknown issuer")
+            return await verifier.verify(token)
+        except InvalidToken as exc:
+            subject_claim = verifier.subject_claim if verifier is not None else "sub"
+            exc.add_context(issuer=issuer, kid=header.get("kid"), subject=claim_at(claims, subject_claim))
+            raise
 
     async def aclose(self) -> None:
         """Nothing to release: the HTTP client belongs to the caller."""
@@ -99,7 +121,7 @@ class Authenticator:
 def bearer_token(authorization: str | None) -> str:
     """The token of an `Authorization: Bearer <token>` header value."""
     if authorization is None or not authorization.strip():
-        raise AuthenticationError("no credentials", token_given=False)
+        raise MissingCredentials()
     match = _BEARER.fullmatch(authorization)
     if match is None:
         scheme = authorization.split(" ", 1)[0]

@@ -53,6 +53,10 @@ class JwtVerifier:
     def issuer(self) -> str:
         return self._cfg.issuer
 
+    @property
+    def subject_claim(self) -> str:
+        return self._cfg.subject_claim
+
     async def verify(self, token: str) -> Identity:
         header = _unverified_header(token)
         alg = header.get("alg")

@@ -23,6 +23,25 @@ def header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def repeated_header(scope: Scope, wanted: Callable[[str], bool]) -> str | None:
+    """The name of the first header selected by `wanted` that the request sends more than once."""
+    seen: set[bytes] = set()
+    for key, _ in scope.get("headers", ()):
+        if key in seen and wanted(key.decode("latin-1")):
+            return str(key.decode("latin-1"))
+        seen.add(key)
+    return None
+
+
+def client_address(scope: Scope) -> str | None:
+    """The peer's `host:port`, as the server saw it."""
+    client = scope.get("client")
+    if not client:
+        return None
+    host, port = client
+    return f"{host}:{port}"
+
+
 def encode_json(payload: Any) -> bytes:
     return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
 

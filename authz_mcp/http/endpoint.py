@@ -17,8 +17,8 @@ from authz_mcp.auth import Authenticator, Identity
 from authz_mcp.errors import (
     BodyTooLarge,
     GatewayError,
+    HeaderMismatch,
     InvalidRequest,
-    InvalidToken,
     MethodNotAllowed,
     NotAcceptable,
     ParseError,
@@ -33,8 +33,10 @@ from authz_mcp.http.asgi import (
     declared_too_large,
     header,
     read_body,
+    repeated_header,
     send_empty,
 )
+from authz_mcp.http.credentials import authenticate
 from authz_mcp.http.modern import is_modern, serve_modern
 from authz_mcp.http.refusal import send_refusal
 from authz_mcp.http.streams import EventStream
@@ -49,6 +51,10 @@ logger = logging.getLogger(__name__)
 
 SESSION_HEADER = b"mcp-session-id"
 VERSION_HEADER = b"mcp-protocol-version"
+
+
+def _single_valued(name: str) -> bool:
+    return name.startswith("mcp-") or name == "authorization"
 
 
 def _accepts(scope: Scope, *types: str) -> bool:
@@ -75,9 +81,11 @@ class McpEndpoint:
         method = scope["method"]
         if method not in ("POST", "GET", "DELETE"):
             raise MethodNotAllowed()
-        # RFC 6750 §2.3 allows URI-query tokens; the MCP authorization spec forbids them.
-        if b"access_token=" in scope.get("query_string", b""):
-            raise InvalidToken("access token in the query string")
+        repeated = repeated_header(scope, _single_valued)
+        if repeated is not None:
+            # Readers taking the first copy and readers taking the last would disagree about
+            # the session, version, method or credentials of the request.
+            raise HeaderMismatch(f"{repeated} header appears more than once")
         if method == "POST":
             await self._post(scope, receive, send)
         elif method == "GET":
@@ -86,7 +94,7 @@ class McpEndpoint:
             await self._delete(scope, send)
 
     async def _authenticate(self, scope: Scope) -> Identity:
-        return await self.authenticator.authenticate(header(scope, b"authorization"))
+        return await authenticate(self.authenticator, scope)
 
     async def _session(self, scope: Scope, identity: Identity) -> SessionRecord:
         session_id = header(scope, SESSION_HEADER)

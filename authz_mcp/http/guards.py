@@ -6,6 +6,7 @@ DNS rebinding attacks; the Host header is checked for the same reason.
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from authz_mcp.config import ServerConfig
@@ -27,8 +28,9 @@ class HostOriginGuard:
         self.hosts = (
             LOOPBACK_HOSTS | {h.lower() for h in config.allowed_hosts} | {(public.hostname or "").lower()}
         )
-        self.origins = {o.rstrip("/").lower() for o in config.allowed_origins}
-        self.origins.add(f"{public.scheme}://{public.netloc}".lower())
+        configured = [*config.allowed_origins, f"{public.scheme}://{public.netloc}"]
+        serialized = (serialized_origin(origin.rstrip("/")) for origin in configured)
+        self.origins = {origin for origin in serialized if origin is not None}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] not in ("http", "websocket"):
@@ -51,8 +53,31 @@ class HostOriginGuard:
         await self.app(scope, receive, send)
 
     def _origin_allowed(self, origin: str) -> bool:
-        origin = origin.rstrip("/").lower()
-        if origin in self.origins:
+        serialized = serialized_origin(origin)
+        if serialized is None:
+            return False
+        if serialized in self.origins:
             return True
-        parts = urlsplit(origin)
-        return parts.scheme in ("http", "https") and (parts.hostname or "") in LOOPBACK_HOSTS
+        match = _ORIGIN.fullmatch(serialized)
+        return match is not None and match["host"] in LOOPBACK_HOSTS
+
+
+# RFC 6454 §6.2: an origin serializes as scheme "://" host [ ":" port ], nothing else. Parsing
+# it as a URL would read `http://127.0.0.1:8080.evil.example` as the loopback host.
+_ORIGIN = re.compile(r"(?P<scheme>https?)://(?P<host>[a-z0-9.\-]+|\[[0-9a-f:.]+\])(?::(?P<port>[0-9]{1,5}))?")
+_DEFAULT_PORTS = {"http": "80", "https": "443"}
+
+
+def serialized_origin(origin: str) -> str | None:
+    """The RFC 6454 serialization of an origin (lower case, default port left out), or None
+    when `origin` is not one (a path, user info, a non-numeric port, `null`...)."""
+    match = _ORIGIN.fullmatch(origin.lower())
+    if match is None:
+        return None
+    port = match["port"]
+    if port is not None and not 0 < int(port) < 65536:
+        return None
+    scheme, host = match["scheme"], match["host"]
+    if port is None or port == _DEFAULT_PORTS[scheme]:
+        return f"{scheme}://{host}"
+    return f"{scheme}://{host}:{int(port)}"

@@ -27,7 +27,6 @@ from authz_mcp.auth import Authenticator, Identity
 from authz_mcp.errors import (
     BodyTooLarge,
     GatewayError,
-    InvalidToken,
     MethodNotAllowed,
     ParseError,
     SessionNotFound,
@@ -44,6 +43,7 @@ from authz_mcp.http.asgi import (
     send_json,
 )
 from authz_mcp.http.channel import Channel
+from authz_mcp.http.credentials import authenticate
 from authz_mcp.http.refusal import send_refusal
 from authz_mcp.http.streams import EventStream, keep_alive
 from authz_mcp.proxy.gateway import Gateway
@@ -76,10 +76,7 @@ class LegacySseTransport:
         ]
 
     async def _authenticate(self, scope: Scope) -> Identity:
-        # RFC 6750 §2.3 allows URI-query tokens; the MCP authorization spec forbids them.
-        if b"access_token=" in scope.get("query_string", b""):
-            raise InvalidToken("access token in the query string")
-        return await self.authenticator.authenticate(header(scope, b"authorization"))
+        return await authenticate(self.authenticator, scope)
 
     async def _stream(self, scope: Scope, receive: Receive, send: Send) -> None:
         identity = await self._authenticate(scope)

@@ -27,7 +27,6 @@ from authz_mcp.errors import (
     GatewayError,
     InsufficientScope,
     InvalidRequest,
-    InvalidToken,
     InvalidTokenRequest,
     MethodNotAllowed,
     PersonalTokenNotAccepted,
@@ -35,7 +34,15 @@ from authz_mcp.errors import (
     UnsupportedMediaType,
     api_error_body,
 )
-from authz_mcp.http.asgi import Receive, Scope, Send, declared_too_large, header, read_body, send_json
+from authz_mcp.http.asgi import (
+    Receive,
+    Scope,
+    Send,
+    declared_too_large,
+    read_body,
+    send_json,
+)
+from authz_mcp.http.credentials import authenticate
 from authz_mcp.http.tokens_openapi import openapi_document
 from authz_mcp.observability.audit import AuditLog
 from authz_mcp.policy import PolicyEngine
@@ -89,10 +96,7 @@ class TokensApi:
             await send_json(send, status, body, headers)
 
     async def _serve(self, request: Request) -> tuple[int, Any, dict[str, str]]:
-        # The MCP authorization spec forbids tokens in the query string (RFC 6750 §2.3).
-        if b"access_token=" in request.scope.get("query_string", b""):
-            raise InvalidToken("access token in the query string")
-        identity = await self.authenticator.authenticate(header(request.scope, b"authorization"))
+        identity = await authenticate(self.authenticator, request.scope)
         if identity.issuer == PAT_ISSUER:
             raise PersonalTokenNotAccepted()
         token_id = request.path_params.get("token_id")

@@ -21,12 +21,12 @@ from authz_mcp.errors import (
     GatewayError,
     InsufficientScope,
     InvalidRequest,
-    InvalidToken,
     ParseError,
     jsonrpc_error_response,
 )
-from authz_mcp.http.asgi import Message, Receive, Scope, Send, encode_json, header, refuse_upgrade
+from authz_mcp.http.asgi import Message, Receive, Scope, Send, encode_json, refuse_upgrade
 from authz_mcp.http.channel import Channel
+from authz_mcp.http.credentials import authenticate
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.gateway import Gateway
 
@@ -80,13 +80,10 @@ class WebSocketEndpoint:
         self.max_message = gateway.config.server.max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        authorization = header(scope, b"authorization")
         try:
             if SUBPROTOCOL not in scope.get("subprotocols", ()):
                 raise SubprotocolRequired()
-            if b"access_token=" in scope.get("query_string", b""):
-                raise InvalidToken("access token in the query string")
-            identity = await self.authenticator.authenticate(authorization)
+            identity = await authenticate(self.authenticator, scope)
         except (AuthenticationError, InsufficientScope) as exc:
             scopes = self.gateway.config.auth.required_scopes
             challenge = www_authenticate(exc, self.resource_metadata_url, scopes)
@@ -103,7 +100,7 @@ class WebSocketEndpoint:
             async with anyio.create_task_group() as group:
                 channel = Channel(self.gateway, identity, socket.send, group)
                 try:
-                    code = await self._serve(channel, authorization, receive, socket)
+                    code = await self._serve(channel, scope, receive, socket)
                 finally:
                     group.cancel_scope.cancel()
                     await channel.close()
@@ -111,9 +108,7 @@ class WebSocketEndpoint:
         finally:
             socket.closed = True
 
-    async def _serve(
-        self, channel: Channel, authorization: str | None, receive: Receive, socket: _Socket
-    ) -> int:
+    async def _serve(self, channel: Channel, scope: Scope, receive: Receive, socket: _Socket) -> int:
         """Feed frames to the channel until the client leaves; the close code to send."""
         while True:
             frame = await receive()
@@ -123,7 +118,7 @@ class WebSocketEndpoint:
             if len(text) > self.max_message:
                 return _TOO_BIG
             try:
-                identity = await self.authenticator.authenticate(authorization)
+                identity = await authenticate(self.authenticator, scope)
             except (AuthenticationError, InsufficientScope):
                 return _POLICY_VIOLATION
             if identity.key != channel.owner.key:

@@ -39,7 +39,9 @@ class PatVerifier:
         now = self._clock()
         status = record.status(now)
         if status != "active":
-            raise InvalidToken(f"{status} personal token")
+            refusal = InvalidToken(f"{status} personal token")
+            refusal.add_context(subject=record.owner, token_id=record.token_id)
+            raise refusal
         if record.last_used_at is None or now - record.last_used_at >= LAST_USED_RESOLUTION_SECONDS:
             await self._store.touch(record.token_id, now)
         # Groups come only from an identity provider's token: a personal token made while its

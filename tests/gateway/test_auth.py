@@ -10,7 +10,7 @@ import pytest
 
 from authz_mcp.auth.devissuer import DevIssuer
 from tests.auth.tokens import claims_of, hs256_token, unsigned_token
-from tests.support.gateway import GatewayProcess
+from tests.support.gateway import GatewayProcess, wait_until
 from tests.support.issuer import RunningIssuer
 from tests.support.raw import ACCEPT
 from tests.support.raw import INITIALIZE as INIT
@@ -48,6 +48,30 @@ CASES: dict[str, Forge] = {
 }
 
 
+# Whatever was wrong with the token, the client reads only this (RFC 6750 §3.1).
+INVALID_TOKEN_BODY = {
+    "jsonrpc": "2.0",
+    "id": None,
+    "error": {
+        "code": -32600,
+        "message": "The access token is invalid",
+        "data": {"oauth_error": "invalid_token"},
+    },
+}
+REASONS = {
+    "bad signature": "bad signature",
+    "expired": "expired",
+    "not yet valid": "not yet valid",
+    "wrong issuer": "unknown issuer",
+    "wrong audience": "wrong audience",
+    "alg none": "algorithm not allowed",
+    "HS256 signed with the public key": "algorithm not allowed",
+    "unknown kid": "unknown key id",
+    "no exp": "missing claim exp",
+    "not a JWT": "malformed token",
+}
+
+
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_unusable_token_gets_401_invalid_token_challenge(
     gateway: GatewayProcess, issuer: RunningIssuer, case: str
@@ -65,7 +89,33 @@ def test_unusable_token_gets_401_invalid_token_challenge(
         response.headers["www-authenticate"]
         == f'Bearer resource_metadata="{metadata}", error="invalid_token"'
     )
-    assert response.json()["error"]["code"] == -32600
+    assert response.json() == INVALID_TOKEN_BODY
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_each_refused_token_is_logged_once_with_its_reason_and_never_the_token(
+    gateway: GatewayProcess, issuer: RunningIssuer, case: str
+) -> None:
+    token = CASES[case](issuer, gateway.url)
+    headers = {"Authorization": f"Bearer {token}", "Accept": ACCEPT, "Content-Type": "application/json"}
+    before = len(gateway.log)
+    assert httpx.post(gateway.url, json=INIT, headers=headers, timeout=10).status_code == 401
+    expected = f'reason="{REASONS[case]}"'
+
+    def logged() -> list[str]:
+        return [line for line in gateway.log[before:] if "credentials refused" in line and expected in line]
+
+    wait_until(lambda: bool(logged()), 10, f"the refusal log line for {case}")
+    line = logged()[0]
+    assert " WARNING " in line
+    assert 'client="127.0.0.1:' in line
+    for part in token.split("."):
+        if len(part) >= 8:
+            assert part not in "\n".join(gateway.log)
+    if case in ("expired", "wrong audience", "unknown kid"):
+        assert f'issuer="{issuer.url}"' in line
+        assert 'subject="alice"' in line
+        assert "kid=" in line
 
 
 @pytest.mark.parametrize("authorization", ["Basic YWxpY2U6cHc=", "Bearer", "Bearer a b", "bearer"])

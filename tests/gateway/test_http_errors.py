@@ -166,6 +166,57 @@ def test_foreign_origin_and_host_are_403(gateway: GatewayProcess, mint: Mint) ->
     assert _post(gateway, token, None, INIT, Host="evil.example").status_code == 403
 
 
+@pytest.mark.parametrize(
+    "origin",
+    [
+        "http://127.0.0.1:{port}.evil.example",
+        "http://localhost:{port}.evil.example",
+        "http://127.0.0.1.evil.example:{port}",
+        "http://evil.example#@127.0.0.1:{port}",
+        "http://127.0.0.1:{port}@evil.example",
+        "http://user@127.0.0.1:{port}",
+        "http://127.0.0.1:{port}/path",
+        "file://127.0.0.1",
+        "null",
+    ],
+)
+def test_origin_is_compared_as_serialized_never_parsed_as_a_url(
+    gateway: GatewayProcess, mint: Mint, origin: str
+) -> None:
+    port = gateway.base_url.rsplit(":", 1)[1]
+    response = _post(gateway, mint("alice"), None, INIT, Origin=origin.format(port=port))
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Mcp-Session-Id", "MCP-Protocol-Version", "Mcp-Method", "Mcp-Name", "Mcp-Param-Text", "Authorization"],
+)
+def test_a_repeated_mcp_or_authorization_header_is_400(
+    gateway: GatewayProcess, mint: Mint, name: str
+) -> None:
+    token = mint("alice")
+    session = _open_session(gateway, token)
+    values = {
+        "Mcp-Session-Id": session,
+        "MCP-Protocol-Version": "2025-11-25",
+        "Mcp-Method": "tools/list",
+        "Mcp-Name": "demo__echo",
+        "Mcp-Param-Text": "hi",
+        "Authorization": f"Bearer {token}",
+    }
+    headers = [
+        (key, value)
+        for key, value in _headers(token, session, **{"MCP-Protocol-Version": "2025-11-25"}).items()
+    ]
+    headers = [(key, value) for key, value in headers if key.lower() != name.lower()]
+    headers += [(name, values[name]), (name, values[name])]
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/list"})
+    response = httpx.post(gateway.url, content=body, headers=headers, timeout=10)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == -32020
+
+
 def test_unsupported_http_method_is_405(gateway: GatewayProcess, mint: Mint) -> None:
     response = httpx.put(gateway.url, headers=_headers(mint("alice")), timeout=10)
     assert response.status_code == 405

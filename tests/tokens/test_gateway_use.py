@@ -35,6 +35,16 @@ def assert_invalid_token(response: httpx.Response, gateway: PatGateway) -> None:
         response.headers["www-authenticate"]
         == f'Bearer resource_metadata="{metadata}", error="invalid_token"'
     )
+    # Revoked, expired, unknown or malformed: the holder of an old token cannot tell which.
+    assert response.json() == {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {
+            "code": -32600,
+            "message": "The access token is invalid",
+            "data": {"oauth_error": "invalid_token"},
+        },
+    }
 
 
 async def tool_names(url: str, token: str) -> set[str]:
