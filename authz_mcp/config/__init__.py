@@ -4,6 +4,7 @@ from authz_mcp.config.loader import load_config, parse_config
 from authz_mcp.config.model import (
     AuthConfig,
     Config,
+    DiscoveryConfig,
     HttpUpstreamConfig,
     JwtIssuerConfig,
     PolicyConfig,
@@ -16,6 +17,7 @@ from authz_mcp.config.model import (
 __all__ = [
     "AuthConfig",
     "Config",
+    "DiscoveryConfig",
     "HttpUpstreamConfig",
     "JwtIssuerConfig",
     "PolicyConfig",

@@ -213,6 +213,13 @@ class AuditConfig(_Frozen):
     path: str = "-"
 
 
+class DiscoveryConfig(_Frozen):
+    # full: tools/list carries every permitted tool; search: the gateway's find_tools and
+    # call_tool instead; auto: search for users permitted more than `search_threshold` tools.
+    mode: Literal["full", "search", "auto"] = "full"
+    search_threshold: int = Field(default=40, ge=0)
+
+
 class Config(_Frozen):
     server: ServerConfig = Field(default_factory=ServerConfig)
     auth: AuthConfig = Field(default_factory=AuthConfig)
@@ -222,6 +229,7 @@ class Config(_Frozen):
         default_factory=dict
     )
     audit: AuditConfig = Field(default_factory=AuditConfig)
+    discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
 
     @field_validator("upstreams")
     @classmethod

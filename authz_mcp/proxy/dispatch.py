@@ -20,7 +20,7 @@ from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.gateway import Gateway
-from authz_mcp.proxy.methods import invoke, lifecycle, listing, modern
+from authz_mcp.proxy.methods import discovery, invoke, lifecycle, listing, modern
 from authz_mcp.proxy.results import for_legacy, for_modern, modern_error
 from authz_mcp.upstream.base import SHARED_SESSION, UpstreamRpcError, UpstreamSessionExpired
 
@@ -32,11 +32,11 @@ METHODS: dict[str, Handler] = {
     "initialize": lifecycle.initialize,
     "ping": lifecycle.ping,
     "logging/setLevel": lifecycle.set_level,
-    "tools/list": partial(listing.list_items, kind=Kind.TOOLS),
+    "tools/list": discovery.list_tools,
     "prompts/list": partial(listing.list_items, kind=Kind.PROMPTS),
     "resources/list": partial(listing.list_items, kind=Kind.RESOURCES),
     "resources/templates/list": partial(listing.list_items, kind=Kind.TEMPLATES),
-    "tools/call": invoke.call_tool,
+    "tools/call": discovery.call_tool,
     "prompts/get": invoke.get_prompt,
     "resources/read": invoke.read_resource,
     "resources/subscribe": invoke.subscribe,

@@ -19,6 +19,7 @@ from anyio.abc import TaskGroup
 
 from authz_mcp.auth.identity import Identity
 from authz_mcp.config import Config
+from authz_mcp.discovery import IndexCache, check_reserved
 from authz_mcp.errors import SessionNotFound
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.observability.audit import AuditLog
@@ -63,6 +64,7 @@ class Gateway:
         self.catalogs = CatalogManager(self.upstreams, prefixes, config.server.upstream_timeout_seconds)
         self.refresher = CatalogRefresher(self.upstreams, self._refresh_upstream)
         self.views = ViewCache()
+        self.search_index = IndexCache()
         self.pending = PendingClientRequests()
         self.inflight = InFlight()
         self.notifications = NotificationRouter(self)
@@ -80,7 +82,8 @@ class Gateway:
         """Start every upstream, and in `background` the task that owns each one's catalog
         refreshes; return once the available ones' lists are fetched.
 
-        `strict`: a tool or prompt name exposed by two upstreams is a startup error.
+        `strict`: a tool or prompt name exposed by two upstreams, or a tool named like one
+        of the gateway's own search-mode tools, is a startup error.
         """
         async with anyio.create_task_group() as group:
             for upstream in self.upstreams.values():
@@ -91,6 +94,9 @@ class Gateway:
                 if upstream.available:
                     group.start_soon(self.refresher.refreshed, name)
         self.catalogs.build(strict=strict)
+        if strict:
+            tools = self.catalogs.catalog.entries[Kind.TOOLS].values()
+            check_reserved({entry.exposed: entry.upstream for entry in tools})
 
     def listen(self, background: TaskGroup) -> None:
         """Listen to the gateway's own upstream sessions, so list changes refresh the
