@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from authz_mcp.policy import CALL, GET, READ, KeyPattern
+from authz_mcp.policy import CALL, GET, READ, KeyPattern, UriRefusal, canonical_uri
 from authz_mcp.proxy.catalog import Catalog, Entry, Kind
 
 KINDS_FOR_ACTION: Mapping[str, tuple[Kind, ...]] = {
@@ -33,7 +33,9 @@ def reaches_anything(catalog: Catalog, pattern: KeyPattern, act: str) -> bool:
         return False
     if not pattern.wildcard:
         upstream, _, rest = pattern.text.partition("/")
-        uri = rest.removeprefix(f"{SEGMENT_FOR_ACTION[READ]}/")
+        uri = canonical_uri(rest.removeprefix(f"{SEGMENT_FOR_ACTION[READ]}/"))
+        if isinstance(uri, UriRefusal):
+            return False
         return any(entry.upstream == upstream for entry in catalog.matching_templates(uri))
     for entry in catalog.entries[Kind.TEMPLATES].values():
         literal, brace, _ = entry.object.partition("{")

@@ -22,7 +22,7 @@ import yaml
 from authz_mcp.admin.identities import describe, identity_for
 from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import ConfigError
-from authz_mcp.policy import KeyPattern, PolicyEngine, pattern_problem
+from authz_mcp.policy import KeyPattern, PolicyEngine, UriRefusal, canonical_object, pattern_problem
 
 _EXPECTATION = re.compile(r"(?P<who>\S+)\s+(?P<verb>can|cannot)\s+(?P<act>\S+)\s+(?P<obj>\S+)")
 _KEYS = frozenset({"groups", "expect"})
@@ -122,8 +122,13 @@ def run_expectations(engine: PolicyEngine, expectations: list[Expectation]) -> l
 def _run(engine: PolicyEngine, expectation: Expectation) -> Outcome:
     target = KeyPattern.compile(expectation.obj)
     if not target.wildcard:
-        decision = engine.decider(expectation.identity.subjects).decide(expectation.obj, expectation.act)
-        return Outcome(expectation, decision.allowed == expectation.allowed, decision.reason)
+        # Decided on the canonical URI, as the gateway does; one with none is never readable.
+        obj = canonical_object(expectation.obj)
+        if isinstance(obj, UriRefusal):
+            return Outcome(expectation, not expectation.allowed, str(obj))
+        decision = engine.decider(expectation.identity.subjects).decide(obj, expectation.act)
+        detail = decision.reason if obj == expectation.obj else f"{decision.reason} (as {obj})"
+        return Outcome(expectation, decision.allowed == expectation.allowed, detail)
     if not engine.native:
         return Outcome(expectation, False, "a custom model decides single objects only: drop the '*'")
     return _run_pattern(engine, expectation, target)

@@ -109,7 +109,9 @@ def _explain_command(args: argparse.Namespace) -> int:
     identity = identity_for(args.user, args.group)
     answer = explain(engine, identity.subjects, args.object, args.action)
     verdict = "allow" if answer.decision.allowed else "deny"
-    print(f"{describe(identity)} {args.action} {args.object}: {verdict}")
+    print(f"{describe(identity)} {args.action} {answer.obj}: {verdict}")
+    if answer.requested is not None:
+        print(f"  requested as: {answer.requested}")
     print(f"  decided by: {answer.decision.reason}")
     print("  matching rules:" if answer.matched else "  matching rules: none")
     for rule in answer.matched:

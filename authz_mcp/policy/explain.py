@@ -14,6 +14,7 @@ from authz_mcp.policy.decider import Decision
 from authz_mcp.policy.engine import PolicyEngine
 from authz_mcp.policy.keymatch import KeyPattern
 from authz_mcp.policy.policy_file import Rule
+from authz_mcp.policy.uri import UriRefusal, canonical_object
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +28,9 @@ class Explanation:
     file order. With a custom model only the deciding rule is known."""
     chains: Mapping[str, tuple[str, ...]]
     """Each subject and role the identity holds, with the links that reach it."""
+    requested: str | None = None
+    """The object as asked, when its resource URI was not in canonical form (then `obj` is
+    the canonical one) or has no canonical form (then nothing matched)."""
 
     def chain_of(self, rule: Rule) -> tuple[str, ...]:
         """How the identity holds the subject `rule` names."""
@@ -34,9 +38,16 @@ class Explanation:
 
 
 def explain(engine: PolicyEngine, subjects: tuple[str, ...], obj: str, act: str) -> Explanation:
-    """The policy's decision on (obj, act) for an identity, with the rules and roles behind it."""
-    decision = engine.decider(subjects).decide(obj, act)
+    """The policy's decision on (obj, act) for an identity, with the rules and roles behind it.
+
+    A resource URI is decided on in canonical form, as the gateway does."""
     chains = engine.role_paths(subjects)
+    canonical = canonical_object(obj)
+    if isinstance(canonical, UriRefusal):
+        return Explanation(subjects, obj, act, Decision(False, str(canonical)), (), chains, requested=obj)
+    requested = obj if canonical != obj else None
+    obj = canonical
+    decision = engine.decider(subjects).decide(obj, act)
     if engine.native:
         matched = tuple(
             rule
@@ -48,4 +59,4 @@ def explain(engine: PolicyEngine, subjects: tuple[str, ...], obj: str, act: str)
         )
     else:
         matched = tuple(rule for rule in engine.rules if str(rule) == decision.reason)
-    return Explanation(subjects, obj, act, decision, matched, chains)
+    return Explanation(subjects, obj, act, decision, matched, chains, requested)

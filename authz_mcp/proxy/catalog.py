@@ -16,7 +16,7 @@ from mcp.shared.uri_template import InvalidUriTemplate, UriTemplate
 
 from authz_mcp.errors import ConfigError
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.policy import prompt_object, resource_object, tool_object
+from authz_mcp.policy import UriRefusal, canonical_uri, prompt_object, resource_object, tool_object
 from authz_mcp.proxy.naming import exposed_name
 
 
@@ -68,7 +68,8 @@ class CatalogCollision(ConfigError):
 class Catalog:
     version: int
     entries: Mapping[Kind, Mapping[str, Entry]]
-    """Per kind, entries keyed by exposed name (tools, prompts), URI or URI template."""
+    """Per kind, entries keyed by exposed name (tools, prompts), or canonical URI or URI
+    template (`authz_mcp.policy.canonical_uri`)."""
     templates: tuple[tuple[Entry, UriTemplate], ...] = ()
     upstreams: frozenset[str] = field(default_factory=frozenset)
 
@@ -76,10 +77,12 @@ class Catalog:
         return self.entries[kind].get(key)
 
     def matching_templates(self, uri: str) -> list[Entry]:
+        """The templates that produce `uri`, a canonical URI."""
         return [entry for entry, template in self.templates if template.match(uri) is not None]
 
     def route_resource(self, uri: str) -> str | None:
-        """The upstream that serves `uri`: the one listing it, else one whose template matches."""
+        """The upstream that serves `uri` (canonical): the one listing it, else one whose
+        template matches."""
         entry = self.entries[Kind.RESOURCES].get(uri)
         if entry is not None:
             return entry.upstream
@@ -93,6 +96,16 @@ def _policy_object(kind: Kind, upstream: str, original: str) -> str:
     if kind is Kind.PROMPTS:
         return prompt_object(upstream, original)
     return resource_object(upstream, original)
+
+
+def _canonical_key(kind: Kind, uri: str) -> str | None:
+    """Resources and templates are keyed, routed and decided on in canonical form. A resource
+    whose URI has none could never be read through the gateway, so it is not offered; such a
+    template is still listed as it is, and produces nothing."""
+    canonical = canonical_uri(uri, template=kind is Kind.TEMPLATES)
+    if isinstance(canonical, UriRefusal):
+        return uri if kind is Kind.TEMPLATES else None
+    return canonical
 
 
 def build_catalog(
@@ -113,31 +126,33 @@ def build_catalog(
                 if not isinstance(original, str) or not original:
                     continue
                 renamed = kind in (Kind.TOOLS, Kind.PROMPTS)
-                exposed = exposed_name(prefix, original) if renamed else original
-                existing = entries[kind].get(exposed)
+                key = exposed_name(prefix, original) if renamed else _canonical_key(kind, original)
+                if key is None:
+                    continue
+                existing = entries[kind].get(key)
                 if existing is not None:
                     if existing.upstream == upstream_lists.upstream:
                         continue
-                    collision = CatalogCollision(kind, exposed, existing.upstream, upstream_lists.upstream)
+                    collision = CatalogCollision(kind, key, existing.upstream, upstream_lists.upstream)
                     # Names are the admin's to fix with a prefix; a URI served twice is
                     # routed to the first upstream in config order.
                     if strict and renamed:
                         raise collision
                     collisions.append(collision)
                     continue
-                shown = {**item, kind.id_key: exposed} if renamed and exposed != original else item
+                shown = {**item, kind.id_key: key} if renamed and key != original else item
                 entry = Entry(
                     upstream=upstream_lists.upstream,
                     original=original,
-                    exposed=exposed,
+                    exposed=key if renamed else original,
                     item=shown,
-                    object=_policy_object(kind, upstream_lists.upstream, original),
+                    object=_policy_object(kind, upstream_lists.upstream, key if not renamed else original),
                 )
-                entries[kind][exposed] = entry
+                entries[kind][key] = entry
                 if kind is Kind.TEMPLATES:
                     # An unparseable template is still listed; it just routes nothing.
                     with suppress(InvalidUriTemplate):
-                        templates.append((entry, UriTemplate.parse(original)))
+                        templates.append((entry, UriTemplate.parse(key)))
     frozen = {kind: dict(by_key) for kind, by_key in entries.items()}
     return Catalog(version, frozen, tuple(templates), frozenset(names)), collisions
 

@@ -2,7 +2,8 @@
 
 - `*/list_changed`: the catalog is refetched, and each client with an open
   stream whose permitted view of that kind changed is told (`list_changes`).
-- `resources/updated`: to the sessions subscribed to the URI that may read it.
+- `resources/updated`: to the sessions subscribed to the URI that may read it, with the
+  URI in canonical form, the form subscriptions are held under.
 - log messages and server->client requests on a per-session upstream stream:
   to that session; on the shared stdio connection they cannot be attributed,
   so requests are refused and logs dropped.
@@ -20,9 +21,11 @@ from anyio.abc import TaskGroup, TaskStatus
 from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import GatewayError
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.policy import UriRefusal, canonical_uri
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.list_changes import ListChanges
 from authz_mcp.proxy.relay import Outbox, RequestRelay
+from authz_mcp.proxy.resource_access import resource_access
 from authz_mcp.sessions import SessionRecord
 from authz_mcp.upstream.base import (
     SHARED_SESSION,
@@ -168,16 +171,23 @@ class NotificationRouter:
 
     async def _resource_updated(self, message: JSONObject) -> None:
         params = message.get("params") or {}
-        uri = params.get("uri")
+        uri = params.get("uri") if isinstance(params, dict) else None
         if not isinstance(uri, str):
             return
-        for session_id in list(self.subscribers.get(uri, ())):
+        # Subscriptions are held under canonical URIs; the upstream may spell its own
+        # differently, and a URI with no canonical form is no subscriber's.
+        canonical = canonical_uri(uri)
+        if isinstance(canonical, UriRefusal):
+            logger.info("dropping resources/updated for a URI with no canonical form (%s)", canonical.reason)
+            return
+        if canonical != uri:
+            message = {**message, "params": {**params, "uri": canonical}}
+        for session_id in list(self.subscribers.get(canonical, ())):
             listener = self._listeners.get(session_id)
             if listener is None:
                 continue
             view = self._gateway.view_now(listener.identity)
-            _, decision = view.resource(uri)
-            if decision is not None and decision.allowed:
+            if resource_access(view, canonical).allowed:
                 await listener.outbox(message)
 
 

@@ -1,5 +1,7 @@
 """tools/call, prompts/get, resources/read, subscriptions and completion.
 
+Resource URIs are decided on and forwarded in canonical form (`resource_access`).
+
 A hidden item answers exactly as a missing one (DESIGN §2): the same error
 code and message. Only the audit line tells them apart.
 """
@@ -15,6 +17,7 @@ from authz_mcp.policy import Decision
 from authz_mcp.proxy.catalog import Entry, Kind
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.missing import forward_item
+from authz_mcp.proxy.resource_access import resource_access, template_access
 from authz_mcp.upstream.base import SHARED_SESSION
 
 if TYPE_CHECKING:
@@ -74,33 +77,38 @@ async def get_prompt(gateway: Gateway, call: Call) -> JSONObject:
     )
 
 
-async def _readable(gateway: Gateway, call: Call, uri: str) -> str:
+async def _readable(gateway: Gateway, call: Call) -> tuple[str, str]:
+    """(canonical URI, upstream) of the resource `uri` names, if this user may read it."""
     started = time.perf_counter()
-    view = await gateway.view_for(call.identity)
-    upstream, decision = view.resource(uri)
-    _audit(gateway, call, started, uri, upstream, decision)
-    if upstream is None or decision is None or not decision.allowed:
+    uri = _string_param(call.params, "uri")
+    access = resource_access(await gateway.view_for(call.identity), uri)
+    access.audit(gateway.audit, call, started)
+    if not access.allowed or access.canonical is None or access.upstream is None:
         raise ResourceNotFound(data={"uri": uri})
-    return upstream
+    return access.canonical, access.upstream
 
 
 async def read_resource(gateway: Gateway, call: Call) -> JSONObject:
-    uri = _string_param(call.params, "uri")
-    upstream = await _readable(gateway, call, uri)
-    return await _forward_resource(gateway, call, upstream, call.params, uri)
+    uri, upstream = await _readable(gateway, call)
+    return await _forward_resource(gateway, call, upstream, {**call.params, "uri": uri}, uri)
 
 
 async def _forward_resource(
     gateway: Gateway, call: Call, upstream: str, params: JSONObject, uri: str
 ) -> JSONObject:
-    not_found = ResourceNotFound(data={"uri": uri})
+    """Forward with the canonical `uri` in `params`; a not-found answer echoes what the client sent."""
+    not_found = ResourceNotFound(data={"uri": _requested_uri(call)})
     return await forward_item(gateway, call, upstream, params, kind="resource", item=uri, not_found=not_found)
 
 
+def _requested_uri(call: Call) -> object:
+    ref = call.params.get("ref")
+    return ref.get("uri") if isinstance(ref, dict) else call.params.get("uri")
+
+
 async def subscribe(gateway: Gateway, call: Call) -> JSONObject:
-    uri = _string_param(call.params, "uri")
-    upstream = await _readable(gateway, call, uri)
-    result = await _forward_resource(gateway, call, upstream, call.params, uri)
+    uri, upstream = await _readable(gateway, call)
+    result = await _forward_resource(gateway, call, upstream, {**call.params, "uri": uri}, uri)
     assert call.session is not None
     await gateway.store.add_subscription(call.session.session_id, uri)
     gateway.notifications.subscribers[uri].add(call.session.session_id)
@@ -108,15 +116,14 @@ async def subscribe(gateway: Gateway, call: Call) -> JSONObject:
 
 
 async def unsubscribe(gateway: Gateway, call: Call) -> JSONObject:
-    uri = _string_param(call.params, "uri")
-    upstream = await _readable(gateway, call, uri)
+    uri, upstream = await _readable(gateway, call)
     assert call.session is not None
     subscribers = gateway.notifications.subscribers[uri]
     subscribers.discard(call.session.session_id)
     await gateway.store.remove_subscription(call.session.session_id, uri)
     if subscribers and await gateway.upstream_handle(call, upstream) == SHARED_SESSION:
         return {}  # a shared connection stays subscribed while anyone else is
-    return await _forward_resource(gateway, call, upstream, call.params, uri)
+    return await _forward_resource(gateway, call, upstream, {**call.params, "uri": uri}, uri)
 
 
 async def complete(gateway: Gateway, call: Call) -> JSONObject:
@@ -139,13 +146,11 @@ async def complete(gateway: Gateway, call: Call) -> JSONObject:
         )
     if ref.get("type") == "ref/resource":
         uri = _string_param(ref, "uri")
-        template, decision = view.lookup(Kind.TEMPLATES, uri)
-        if template is None:
-            upstream, decision = view.resource(uri)
-        else:
-            upstream = template.upstream
-        _audit(gateway, call, started, uri, upstream, decision)
-        if upstream is None or decision is None or not decision.allowed:
+        template = template_access(view, uri)
+        access = template[0] if template is not None else resource_access(view, uri)
+        access.audit(gateway.audit, call, started)
+        if not access.allowed or access.canonical is None or access.upstream is None:
             raise ResourceNotFound(data={"uri": uri})
-        return await _forward_resource(gateway, call, upstream, call.params, uri)
+        params = {**call.params, "ref": {**ref, "uri": access.canonical}}
+        return await _forward_resource(gateway, call, access.upstream, params, access.canonical)
     raise InvalidParams("ref.type must be ref/prompt or ref/resource")

@@ -5,8 +5,9 @@ stream and `resources/subscribe`: its response is an SSE stream that opens with
 `notifications/subscriptions/acknowledged`, naming the subset of the filter the
 gateway honours, and then carries only what the client asked for and the user
 may see, each frame tagged with the listen request's id. Resource URIs are
-authorized like `resources/read`: a hidden one is left out of the honoured
-subset exactly as a missing one is.
+authorized like `resources/read`, in canonical form: a hidden one is left out of the
+honoured subset exactly as a missing one is, and the acknowledgement names the
+canonical form of each one honoured.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.methods.lifecycle import merged_capabilities, merged_instructions
 from authz_mcp.proxy.principals import listen_slot
 from authz_mcp.proxy.relay import Outbox
+from authz_mcp.proxy.resource_access import resource_access
 from authz_mcp.sessions import SessionRecord
 from authz_mcp.upstream.base import SHARED_SESSION, Era, UpstreamRpcError
 
@@ -139,26 +141,17 @@ def _filter(params: JSONObject) -> tuple[JSONObject, list[str]]:
 
 
 async def _readable(gateway: Gateway, call: Call, uris: list[str]) -> list[tuple[str, str]]:
-    """The URIs the user may read, with their upstreams; the others are not honoured."""
-    readable = []
+    """The canonical URIs the user may read, with their upstreams; the others are not
+    honoured. Aliases of one resource are honoured once, under its canonical form."""
+    readable: dict[str, str] = {}
     view = await gateway.view_for(call.identity)
     for uri in uris:
         started = time.perf_counter()
-        upstream, decision = view.resource(uri)
-        allowed = upstream is not None and decision is not None and decision.allowed
-        gateway.audit.record(
-            identity=call.identity,
-            session=call.session_key,
-            method=call.method,
-            upstream=upstream,
-            item=uri,
-            allowed=allowed,
-            reason=decision.reason if decision is not None else "no such item",
-            started=started,
-        )
-        if upstream is not None and allowed:
-            readable.append((uri, upstream))
-    return readable
+        access = resource_access(view, uri)
+        access.audit(gateway.audit, call, started)
+        if access.allowed and access.canonical is not None and access.upstream is not None:
+            readable.setdefault(access.canonical, access.upstream)
+    return list(readable.items())
 
 
 async def _hold_user_sessions(gateway: Gateway, call: Call) -> None:
