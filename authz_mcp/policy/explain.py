@@ -29,8 +29,8 @@ class Explanation:
     chains: Mapping[str, tuple[str, ...]]
     """Each subject and role the identity holds, with the links that reach it."""
     requested: str | None = None
-    """The object as asked, when its resource URI was not in canonical form (then `obj` is
-    the canonical one) or has no canonical form (then nothing matched)."""
+    """The object as asked, when its resource URI was not in canonical form (`obj` is then
+    the canonical one). A URI with no canonical form is denied with nothing matched."""
 
     def chain_of(self, rule: Rule) -> tuple[str, ...]:
         """How the identity holds the subject `rule` names."""
@@ -44,7 +44,7 @@ def explain(engine: PolicyEngine, subjects: tuple[str, ...], obj: str, act: str)
     chains = engine.role_paths(subjects)
     canonical = canonical_object(obj)
     if isinstance(canonical, UriRefusal):
-        return Explanation(subjects, obj, act, Decision(False, str(canonical)), (), chains, requested=obj)
+        return Explanation(subjects, obj, act, Decision(False, str(canonical)), (), chains)
     requested = obj if canonical != obj else None
     obj = canonical
     decision = engine.decider(subjects).decide(obj, act)
