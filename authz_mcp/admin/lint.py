@@ -1,8 +1,10 @@
 """Mistakes a valid policy can still hold, found before they ship.
 
 - errors: a rule naming an upstream the config does not have, or whose action
-  never applies to the kind of item its object names (`demo/tools/x, read`):
-  such a rule never matches, and a deny that never matches protects nothing.
+  never applies to the kind of item its object names (`demo/tools/x, read`), or
+  whose resource URI is not written in the canonical form URIs are decided on in
+  (`demo/resources/FILES://x/./*`): such a rule never matches, and a deny that
+  never matches protects nothing.
 - warnings: a pattern matching nothing in the live catalog, an allow rule fully
   shadowed by denies, a role that is assigned but grants nothing.
 """
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from authz_mcp.admin.coverage import KINDS_FOR_ACTION, SEGMENT_FOR_ACTION, listed_matches, reaches_anything
-from authz_mcp.policy import KeyPattern, PolicyEngine, Rule
+from authz_mcp.policy import READ, KeyPattern, PolicyEngine, Rule, UriRefusal, canonical_uri
 from authz_mcp.proxy.catalog import Catalog
 
 Severity = Literal["error", "warning"]
@@ -76,6 +78,21 @@ def _object_problem(rule: Rule, upstreams: Sequence[str]) -> str | None:
     fits = segment == expected if slash else pattern.wildcard and expected.startswith(segment)
     if not fits:
         return f"never matches: {act!r} applies to {upstream}/{expected}/…, not to {obj!r}"
+    return _uri_problem(obj) if segment == SEGMENT_FOR_ACTION[READ] and slash else None
+
+
+def _uri_problem(obj: str) -> str | None:
+    """A resource pattern whose literal URI part is not canonical matches no request, since
+    every requested URI is made canonical before it is decided on."""
+    uri = obj.partition("/resources/")[2]
+    literal = uri.partition("*")[0]
+    if ":" not in literal:
+        return None
+    canonical = canonical_uri(literal, template=True)
+    if isinstance(canonical, UriRefusal):
+        return f"never matches: its URI has no canonical form ({canonical.reason})"
+    if canonical != literal:
+        return f"never matches: resource URIs are decided on in canonical form; write {canonical!r}"
     return None
 
 

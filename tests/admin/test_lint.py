@@ -150,3 +150,42 @@ def test_findings_render_as_file_line_severity_message() -> None:
     (finding,) = lint(policy, UPSTREAMS, None)
     assert str(finding).startswith("p.csv:1: warning: ")
     assert Finding("p.csv", 0, "error", "x").__str__() == "p.csv: error: x"
+
+
+@pytest.mark.parametrize(
+    ("rule", "message"),
+    [
+        (
+            "p, role:x, demo/resources/DEMO://docs/*, read, deny",
+            "never matches: resource URIs are decided on in canonical form; write 'demo://docs/'",
+        ),
+        (
+            "p, role:x, demo/resources/demo://docs/./readme, read, deny",
+            "never matches: resource URIs are decided on in canonical form; write 'demo://docs/readme'",
+        ),
+        (
+            "p, role:x, demo/resources/demo://docs/%72eadme, read, deny",
+            "never matches: resource URIs are decided on in canonical form; write 'demo://docs/readme'",
+        ),
+        (
+            "p, role:x, demo/resources/demo://docs/%2e%2e/*, read, deny",
+            "never matches: its URI has no canonical form (encoded dot segment)",
+        ),
+    ],
+)
+def test_a_resource_rule_not_in_canonical_form_is_an_error(rule: str, message: str) -> None:
+    findings = lint(engine(rule, "g, alice, role:x"), UPSTREAMS, None)
+    assert [(f.line, f.severity, f.message) for f in findings] == [(1, "error", message)]
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "p, role:x, demo/resources/demo://docs/*, read, allow",
+        "p, role:x, demo/resources/*, read, allow",
+        "p, role:x, demo/resources/demo://users/{user_id}/profile, read, allow",
+        "p, role:x, demo/resources/demo*, read, allow",
+    ],
+)
+def test_a_resource_rule_in_canonical_form_is_not_flagged(rule: str) -> None:
+    assert lint(engine(rule, "g, alice, role:x"), UPSTREAMS, None) == []
