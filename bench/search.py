@@ -34,6 +34,7 @@ from typing import Any
 
 from authz_mcp.auth.identity import Identity
 from authz_mcp.discovery import GATEWAY_TOOLS, SearchIndex
+from authz_mcp.discovery.index import Ranking
 from authz_mcp.discovery.synonyms import SYNONYMS
 from authz_mcp.discovery.terms import STOPWORDS, identifier_text
 from authz_mcp.discovery.tools import FindRequest, found_result, summary
@@ -61,9 +62,17 @@ def load_lists() -> list[UpstreamLists]:
     return lists
 
 
-def load_queries() -> list[Query]:
+VARIANTS: dict[str, tuple[bool, Ranking]] = {
+    "bm25 only": (False, Ranking(name_coverage=0.0, upstream_named=0.0)),
+    "bm25 + synonyms": (True, Ranking(name_coverage=0.0, upstream_named=0.0)),
+    "bm25 + name bonuses": (False, Ranking()),
+    "as shipped (all)": (True, Ranking()),
+}
+
+
+def load_queries(name: str = "queries.txt") -> list[Query]:
     queries = []
-    for line in (DATA / "queries.txt").read_text(encoding="utf-8").splitlines():
+    for line in (DATA / name).read_text(encoding="utf-8").splitlines():
         if line.strip() and not line.startswith("#"):
             expected, text = (part.strip() for part in line.split("|", 1))
             queries.append(Query(text, expected))
@@ -104,8 +113,11 @@ def shares_no_keyword(query: Query, catalog: Catalog) -> bool:
     return not (stems(query.text) & name_words)
 
 
-def hit_rates(catalog: Catalog, view: PermittedView, queries: list[Query], synonyms: bool) -> dict[str, Any]:
-    index = SearchIndex(documents(catalog), SYNONYMS if synonyms else None)
+def hit_rates(
+    catalog: Catalog, view: PermittedView, queries: list[Query], variant: str, query_set: str
+) -> dict[str, Any]:
+    synonyms, ranking = VARIANTS[variant]
+    index = SearchIndex(documents(catalog), SYNONYMS if synonyms else None, ranking)
     ranks: list[int | None] = []
     misses: list[dict[str, Any]] = []
     for query in queries:
@@ -117,7 +129,8 @@ def hit_rates(catalog: Catalog, view: PermittedView, queries: list[Query], synon
     index.close()
     disjoint = [shares_no_keyword(query, catalog) for query in queries]
     return {
-        "synonyms": synonyms,
+        "variant": variant,
+        "query_set": query_set,
         "queries": len(queries),
         "top1": _rate(ranks, 1),
         "top3": _rate(ranks, 3),
@@ -146,7 +159,7 @@ def widened(lists: list[UpstreamLists], at_least: int) -> list[UpstreamLists]:
 def latency(lists: list[UpstreamLists], queries: list[Query], folder: Path, rounds: int) -> dict[str, Any]:
     catalog = aggregate(widened(lists, LATENCY_TOOLS))
     view = permit_all(catalog, folder)
-    index = SearchIndex(documents(catalog), SYNONYMS)
+    index = SearchIndex(documents(catalog), SYNONYMS, Ranking())
     samples: list[float] = []
     for _ in range(rounds):
         for query in queries:
@@ -181,7 +194,11 @@ def run(rounds: int) -> dict[str, Any]:
     catalog = aggregate(lists)
     with tempfile.TemporaryDirectory() as folder:
         view = permit_all(catalog, Path(folder))
-        quality = [hit_rates(catalog, view, queries, synonyms=False), hit_rates(catalog, view, queries, True)]
+        quality = [
+            hit_rates(catalog, view, load_queries(file), variant, file)
+            for file in ("queries.txt", "queries-holdout.txt")
+            for variant in VARIANTS
+        ]
         timing = latency(lists, queries, Path(folder), rounds)
     return {
         "servers": len(lists),
@@ -195,7 +212,7 @@ def run(rounds: int) -> dict[str, Any]:
 def report(results: Mapping[str, Any]) -> str:
     lines = [f"{results['servers']} servers, {results['tools']} tools"]
     for quality in results["quality"]:
-        label = "with synonyms   " if quality["synonyms"] else "without synonyms"
+        label = f"{quality['query_set']:<20} {quality['variant']:<20}"
         lines.append(
             f"{label}: top-1 {quality['top1']:.1%}  top-3 {quality['top3']:.1%}  over {quality['queries']} "
             f"requests; the {quality['no_keyword_queries']} sharing no word with the tool's name: "
@@ -224,7 +241,7 @@ def main() -> None:
     print(report(results))
     if args.misses:
         for quality in results["quality"]:
-            print(f"-- misses, synonyms={quality['synonyms']}", file=sys.stderr)
+            print(f"-- misses, {quality['query_set']}, {quality['variant']}", file=sys.stderr)
             for miss in quality["misses"]:
                 print(f"  {miss}", file=sys.stderr)
     args.output.parent.mkdir(parents=True, exist_ok=True)

@@ -8,6 +8,7 @@ users share one index and a policy change needs no rebuild.
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections import OrderedDict
 from collections.abc import Callable, Container, Iterable, Mapping, Sequence
@@ -31,7 +32,24 @@ _CREATE = "CREATE VIRTUAL TABLE tools USING fts5({}, tokenize='porter unicode61 
 _NAMES = ", ".join(name for name, _ in COLUMNS)
 _INSERT = f"INSERT INTO tools(rowid, {_NAMES}) VALUES (?, {', '.join('?' for _ in COLUMNS)})"  # noqa: S608
 _RANK = f"bm25(tools, {', '.join(str(weight) for _, weight in COLUMNS)})"
-_SEARCH = f"SELECT rowid FROM tools WHERE tools MATCH ? ORDER BY {_RANK}"  # noqa: S608
+_SEARCH = f"SELECT rowid, {_RANK} FROM tools WHERE tools MATCH ?"  # noqa: S608
+_TOKENIZE = "CREATE VIRTUAL TABLE {} USING fts5(text, tokenize='porter unicode61 remove_diacritics 2')"
+_WORDS = re.compile(r"[a-z0-9]+")
+
+
+@dataclass(frozen=True, slots=True)
+class Ranking:
+    """How matches are ordered: bm25 over the weighted columns, scaled to the best match's
+    score (1.0), plus two bonuses on that scale.
+
+    `name_coverage`: times the share of a tool's name words (its own and its upstream's)
+    that the request holds; a name is the tool's shortest statement of what it does, and
+    bm25 alone lets a long description outweigh it. `upstream_named`: when the request
+    names the tool's upstream ("... on GitHub"), the way people scope a request.
+    """
+
+    name_coverage: float = 0.5
+    upstream_named: float = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,19 +96,56 @@ def _row(document: ToolDocument) -> tuple[str, ...]:
 
 class SearchIndex:
     def __init__(
-        self, documents: Iterable[ToolDocument], synonyms: Mapping[str, tuple[str, ...]] | None = None
+        self,
+        documents: Iterable[ToolDocument],
+        synonyms: Mapping[str, tuple[str, ...]] | None = None,
+        ranking: Ranking | None = None,
     ) -> None:
         self._synonyms = synonyms
+        self._ranking = ranking or Ranking()
         self._names: list[str] = []
         # One connection, used only from the event loop's thread; queries never await.
-        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self._db.execute(_CREATE.format(_NAMES))
         rows = []
         for rowid, document in enumerate(documents):
             self._names.append(document.exposed)
             rows.append((rowid, *_row(document)))
         self._db.executemany(_INSERT, rows)
-        self._db.commit()
+        self._name_terms, self._upstream_terms = self._terms_of(len(rows))
+        self._stems = self._stems_of(rows, synonyms or {})
+
+    def _terms_of(self, count: int) -> tuple[list[frozenset[str]], list[frozenset[str]]]:
+        """Per tool, the stems of its name and upstream words and of its upstream's alone."""
+        name: list[set[str]] = [set() for _ in range(count)]
+        upstream: list[set[str]] = [set() for _ in range(count)]
+        self._db.execute("CREATE VIRTUAL TABLE temp.tool_terms USING fts5vocab(main, tools, instance)")
+        for term, rowid, column in self._db.execute("SELECT term, doc, col FROM temp.tool_terms"):
+            if column == "upstream":
+                upstream[rowid].add(term)
+            if column in ("name", "upstream"):
+                name[rowid].add(term)
+        self._db.execute("DROP TABLE temp.tool_terms")
+        return [frozenset(terms) for terms in name], [frozenset(terms) for terms in upstream]
+
+    def _stems_of(
+        self, rows: list[tuple[Any, ...]], synonyms: Mapping[str, tuple[str, ...]]
+    ) -> dict[str, str]:
+        """Each word of the indexed text (and of the synonym table) with the stem the index
+        made of it, worked out once here so a request's words are looked up, not tokenized.
+        A request word missing from this map matches no tool anyway."""
+        words = {word for row in rows for text in row[1:] for word in _WORDS.findall(str(text).lower())}
+        words |= {word for key, values in synonyms.items() for word in (key, *values)}
+        ordered = sorted(words)
+        self._db.execute(_TOKENIZE.format("temp.words"))
+        self._db.executemany("INSERT INTO temp.words(rowid, text) VALUES (?, ?)", enumerate(ordered))
+        self._db.execute("CREATE VIRTUAL TABLE temp.word_terms USING fts5vocab(temp, words, instance)")
+        stems = {
+            ordered[rowid]: term for term, rowid in self._db.execute("SELECT term, doc FROM temp.word_terms")
+        }
+        self._db.execute("DROP TABLE temp.word_terms")
+        self._db.execute("DROP TABLE temp.words")
+        return stems
 
     def __len__(self) -> int:
         return len(self._names)
@@ -104,15 +159,25 @@ class SearchIndex:
         words = query_words(query, self._synonyms)
         if not words or limit <= 0:
             return []
-        found: list[str] = []
-        rows = self._db.execute(_SEARCH, (fts_query(words),))
-        for (rowid,) in rows:
-            name = self._names[rowid]
-            if name in permitted:
-                found.append(name)
-                if len(found) == limit:
-                    break
-        return found
+        stems = {self._stems[word] for word in words if word in self._stems}
+        ranking = self._ranking
+        scored: list[tuple[float, int]] = []
+        for rowid, bm25 in self._db.execute(_SEARCH, (fts_query(words),)):
+            if self._names[rowid] in permitted:
+                scored.append((-bm25, rowid))
+        if not scored:
+            return []
+        best = max(bm25 for bm25, _ in scored) or 1.0
+
+        def score(match: tuple[float, int]) -> float:
+            bm25, rowid = match
+            name = self._name_terms[rowid]
+            coverage = len(name & stems) / len(name) if name else 0.0
+            named = 1.0 if self._upstream_terms[rowid] & stems else 0.0
+            return bm25 / best + ranking.name_coverage * coverage + ranking.upstream_named * named
+
+        scored.sort(key=score, reverse=True)
+        return [self._names[rowid] for _, rowid in scored[:limit]]
 
     def close(self) -> None:
         self._db.close()

@@ -42,7 +42,9 @@ def identifier_text(name: str) -> str:
 def query_words(text: str, synonyms: Mapping[str, tuple[str, ...]] | None = None) -> list[str]:
     """The meaningful words of a request, in order, each once, with their expansions."""
     words: list[str] = []
-    for word in split_identifier(text):
+    # Not split on case: people write product names so ("GitHub", "PostgreSQL"), and
+    # descriptions, which the index does not split either, spell them the same way.
+    for word in _WORD.findall(text.lower()):
         if word in STOPWORDS:
             continue
         for term in (word, *((synonyms or {}).get(word, ()))):
