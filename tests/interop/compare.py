@@ -125,19 +125,28 @@ def read(uri: str) -> Request:
     return Request("resources/read", uri)
 
 
-async def assert_answers_like_a_missing_one(client: Client, request: Request, prefix: str) -> None:
-    """A hidden item's error is a missing item's error, byte for byte but for the name asked."""
-    real = request.target
+def missing_twin(request: Request) -> Request:
+    """The same request for an item that exists nowhere."""
     if request.method == "resources/read":
         # Outside every template too, so that no upstream could claim it.
-        fake = real.split("://", 1)[0] + "://missing-resource/that-does-not-exist"
-    else:
-        fake = real + "_that_does_not_exist"
+        return Request(
+            request.method, request.target.split("://", 1)[0] + "://missing-resource/that-does-not-exist"
+        )
+    return Request(request.method, request.target + "_that_does_not_exist", request.arguments)
+
+
+def same_but_for_the_name(hidden: Any, missing: Any, request: Request) -> bool:
+    """Whether a hidden item's error is a missing item's, byte for byte but for the name asked."""
+    twin = missing_twin(request).target
+    return bool(hidden == json.loads(json.dumps(missing).replace(twin, request.target)))
+
+
+async def assert_answers_like_a_missing_one(client: Client, request: Request, prefix: str) -> None:
     hidden = await outcome(request.send(client, prefix))
-    missing = await outcome(Request(request.method, fake, request.arguments).send(client, prefix))
-    assert hidden.result is None, f"{request.method} {real} was not hidden"
+    missing = await outcome(missing_twin(request).send(client, prefix))
+    assert hidden.result is None, f"{request.method} {request.target} was not hidden"
     assert missing.error is not None
-    assert hidden.error == json.loads(json.dumps(missing.error).replace(fake, real))
+    assert same_but_for_the_name(hidden.error, missing.error, request), (hidden.error, missing.error)
 
 
 def catalog_differences(seen: Catalog, expected: Catalog) -> list[str]:
