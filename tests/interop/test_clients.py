@@ -174,8 +174,9 @@ def test_typescript_sdk_over_websocket(setup: Setup) -> None:
 
 def inspector(*args: str, home: Path) -> Any:
     """One run of the Inspector's CLI; its JSON answer (an error goes to stderr, with exit 5)."""
+    command = [shutil.which("node") or "node", str(NODE_BIN / "mcp-inspector"), "--cli"]
     done = subprocess.run(
-        [shutil.which("node") or "node", str(NODE_BIN / "mcp-inspector"), "--cli", "--connect-timeout", "60000", *args],
+        [*command, "--connect-timeout", "60000", *args],
         cwd=NODE_DIR,
         capture_output=True,
         text=True,
