@@ -38,7 +38,7 @@ def expand_env(value: Any, environ: Mapping[str, str], path: str = "") -> Any:
     return value
 
 
-_TRANSPORT_TAGS = frozenset({"stdio", "streamable-http"})
+_TRANSPORT_TAGS = frozenset({"stdio", "streamable-http", "sse"})
 
 
 def _config_path(loc: tuple[int | str, ...]) -> str:

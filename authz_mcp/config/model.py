@@ -183,6 +183,13 @@ class _UpstreamBase(_Frozen):
         return f"{prefix}{self.separator}" if prefix else ""
 
 
+def _absolute_http_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("must be an absolute http(s) URL")
+    return value
+
+
 class StdioUpstreamConfig(_UpstreamBase):
     transport: Literal["stdio"]
     command: str
@@ -199,13 +206,27 @@ class HttpUpstreamConfig(_UpstreamBase):
     @field_validator("url")
     @classmethod
     def _url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.netloc:
-            raise ValueError("must be an absolute http(s) URL")
-        return value
+        return _absolute_http_url(value)
 
 
-UpstreamConfig = Annotated[StdioUpstreamConfig | HttpUpstreamConfig, Field(discriminator="transport")]
+class SseUpstreamConfig(_UpstreamBase):
+    """MCP 2024-11-05 HTTP+SSE: `url` is the SSE endpoint; its `endpoint` event names where
+    messages are POSTed, which must be on the same origin. Always the legacy era."""
+
+    transport: Literal["sse"]
+    url: str
+    protocol: Literal["auto", "legacy"] = "legacy"
+    headers: FrozenStrMap = Field(default_factory=dict)
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, value: str) -> str:
+        return _absolute_http_url(value)
+
+
+UpstreamConfig = Annotated[
+    StdioUpstreamConfig | HttpUpstreamConfig | SseUpstreamConfig, Field(discriminator="transport")
+]
 
 
 class AuditConfig(_Frozen):

@@ -3,12 +3,14 @@
     python -m authz_mcp.demo.server stdio [--page-size N] [--extra-tools N] [--legacy-only]
     python -m authz_mcp.demo.server http [--host 127.0.0.1] [--port 0] [--page-size N] [--extra-tools N]
                                          [--json-response] [--stateless] [--legacy-only]
+    python -m authz_mcp.demo.server sse [--host 127.0.0.1] [--port 0] [--page-size N] [--extra-tools N]
 
 The server speaks both protocol eras (2025-11-25 and 2026-07-28); ``--legacy-only`` makes it
 answer as a server that predates 2026-07-28 would, so both kinds of upstream can be staged.
 
 In http mode the process prints exactly one line, ``READY http://<host>:<port>/mcp``, to stdout
-once it accepts connections, so a launcher can wait for that line instead of sleeping.
+(``.../sse`` in sse mode, the 2024-11-05 HTTP+SSE transport) once it accepts connections, so a
+launcher can wait for that line instead of sleeping.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ from mcp_types import (
 
 from authz_mcp.demo import content
 from authz_mcp.demo.paging import paginate
-from authz_mcp.demo.serving import serve_http, serve_stdio
+from authz_mcp.demo.serving import serve_http, serve_sse, serve_stdio
 from authz_mcp.demo.subscribers import ResourceSubscribers
 from authz_mcp.demo.toolbox import Toolbox, ToolResult
 from authz_mcp.demo.tools import LiveTools, cheap_tool, register_builtin_tools
@@ -178,6 +180,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     http.add_argument("--port", type=int, default=0, help="0 picks a free port")
     http.add_argument("--json-response", action="store_true", help="reply with JSON instead of SSE streams")
     http.add_argument("--stateless", action="store_true", help="no Mcp-Session-Id sessions")
+    sse = transports.add_parser("sse", parents=[common], help="serve 2024-11-05 HTTP+SSE at /sse")
+    sse.add_argument("--host", default="127.0.0.1")
+    sse.add_argument("--port", type=int, default=0, help="0 picks a free port")
     args = parser.parse_args(argv)
     if args.page_size is not None and args.page_size < 1:
         parser.error("--page-size must be at least 1")
@@ -194,6 +199,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     server = build_server(DemoConfig(page_size=args.page_size, extra_tools=args.extra_tools))
     if args.transport == "stdio":
         anyio.run(lambda: serve_stdio(server, legacy_only=args.legacy_only))
+    elif args.transport == "sse":
+        anyio.run(lambda: serve_sse(server, args.host, args.port))
     else:
         anyio.run(
             lambda: serve_http(

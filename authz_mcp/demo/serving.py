@@ -1,4 +1,5 @@
-"""Serving the demo server: over stdio, or over Streamable HTTP with a READY line.
+"""Serving the demo server: over stdio, or over Streamable HTTP or 2024-11-05 HTTP+SSE with a
+READY line.
 
 `legacy_only` stages an upstream that predates 2026-07-28: over stdio the handshake-only
 loop answers `server/discover` as an unknown method; over HTTP a 2026-07-28 request is
@@ -13,9 +14,12 @@ from typing import Any
 import uvicorn
 from mcp.server import Server
 from mcp.server.runner import serve_loop
+from mcp.server.sse import SseServerTransport
 from mcp.server.stdio import stdio_server
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from starlette.applications import Starlette
 from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 
@@ -81,6 +85,38 @@ async def serve_http(
     )
     if legacy_only:
         app = legacy_only_app(app)
+    await _serve_app(app, host, port, "/mcp")
+
+
+def sse_app(server: Server[Any]) -> ASGIApp:
+    """The 2024-11-05 HTTP+SSE transport: `GET /sse`, whose `endpoint` event names
+    `POST /messages/?session_id=…`; one server session per SSE connection."""
+    transport = SseServerTransport("/messages/")
+
+    async def stream(scope: Scope, receive: Receive, send: Send) -> None:
+        async with transport.connect_sse(scope, receive, send) as (read_stream, write_stream):
+            await server.run(read_stream, write_stream, server.create_initialization_options())
+
+    return Starlette(
+        routes=[Route("/sse", _Asgi(stream)), Mount("/messages/", app=transport.handle_post_message)]
+    )
+
+
+class _Asgi:
+    """A plain ASGI callable for a Route (Starlette wraps functions as request handlers)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self._app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self._app(scope, receive, send)
+
+
+async def serve_sse(server: Server[Any], host: str, port: int) -> None:
+    await _serve_app(sse_app(server), host, port, "/sse")
+
+
+async def _serve_app(app: ASGIApp, host: str, port: int, path: str) -> None:
     # Bind first so port 0 resolves to the real port before the URL is announced.
     # IPPROTO_TCP explicitly: asyncio sets TCP_NODELAY only on sockets whose protocol says
     # TCP, and without it every reply written in two parts waits for a delayed ACK (~40 ms).
@@ -92,4 +128,4 @@ async def serve_http(
     url_host = f"[{host}]" if ":" in host else host
     # No access log: it goes to stdout, which a launcher may stop reading after READY.
     config = uvicorn.Config(app, log_level="warning", access_log=False, timeout_graceful_shutdown=2)
-    await _AnnouncingServer(config, f"http://{url_host}:{bound_port}/mcp").serve(sockets=[sock])
+    await _AnnouncingServer(config, f"http://{url_host}:{bound_port}{path}").serve(sockets=[sock])

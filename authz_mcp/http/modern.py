@@ -48,8 +48,6 @@ from authz_mcp.upstream.era import has_envelope
 
 logger = logging.getLogger(__name__)
 
-"""SSE comments on an idle listen stream, so intermediaries and clients keep it open."""
-
 
 def is_modern(scope: Scope, message: Any) -> bool:
     """Whether a POST opens (and is served in) the modern era rather than the legacy one."""

@@ -23,6 +23,7 @@ from authz_mcp.proxy.gateway import Gateway
 logger = logging.getLogger(__name__)
 
 KEEPALIVE_SECONDS = 15.0
+"""SSE comments on an idle stream, so intermediaries and clients keep it open."""
 
 
 class EventStream:

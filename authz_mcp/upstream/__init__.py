@@ -10,11 +10,13 @@ from authz_mcp.upstream.base import (
 )
 from authz_mcp.upstream.factory import build_upstream, create_http_client
 from authz_mcp.upstream.http import HttpUpstream
+from authz_mcp.upstream.legacy_sse import LegacySseUpstream
 from authz_mcp.upstream.stdio import StdioUpstream
 
 __all__ = [
     "SHARED_SESSION",
     "HttpUpstream",
+    "LegacySseUpstream",
     "MessageSink",
     "StdioUpstream",
     "UnsolicitedHandler",

@@ -6,22 +6,25 @@ from http.cookiejar import CookieJar, DefaultCookiePolicy
 
 import httpx
 
-from authz_mcp.config.model import HttpUpstreamConfig, StdioUpstreamConfig
+from authz_mcp.config.model import HttpUpstreamConfig, SseUpstreamConfig, StdioUpstreamConfig
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream.base import Upstream
 from authz_mcp.upstream.http import HttpUpstream
+from authz_mcp.upstream.legacy_sse import LegacySseUpstream
 from authz_mcp.upstream.stdio import StdioUpstream
 
 
 def build_upstream(
     name: str,
-    config: StdioUpstreamConfig | HttpUpstreamConfig,
+    config: StdioUpstreamConfig | HttpUpstreamConfig | SseUpstreamConfig,
     *,
     http: httpx.AsyncClient,
     client_capabilities: JSONObject,
 ) -> Upstream:
     if isinstance(config, StdioUpstreamConfig):
         return StdioUpstream(name, config, client_capabilities=client_capabilities)
+    if isinstance(config, SseUpstreamConfig):
+        return LegacySseUpstream(name, config, http=http, client_capabilities=client_capabilities)
     return HttpUpstream(name, config, http=http, client_capabilities=client_capabilities)
 
 

@@ -12,6 +12,7 @@ from authz_mcp.errors import ConfigError
 ISSUER = "https://idp.example.com/realms/acme"
 STDIO = {"transport": "stdio", "command": "node"}
 HTTP = {"transport": "streamable-http", "url": "http://127.0.0.1:3001/mcp"}
+SSE = {"transport": "sse", "url": "http://127.0.0.1:3002/sse"}
 
 
 def rejection(data: Any) -> str:
@@ -40,7 +41,7 @@ def test_unknown_key_is_rejected_with_its_dotted_path(data: dict[str, Any], path
     assert message.endswith(path)
 
 
-@pytest.mark.parametrize("upstream", [STDIO, HTTP], ids=["stdio", "streamable-http"])
+@pytest.mark.parametrize("upstream", [STDIO, HTTP, SSE], ids=["stdio", "streamable-http", "sse"])
 def test_unknown_key_inside_an_upstream_is_named_by_its_config_path(upstream: dict[str, str]) -> None:
     message = rejection({"upstreams": {"a": {**upstream, "foo": 1}}})
     assert message.endswith("unknown key upstreams.a.foo")
@@ -51,6 +52,25 @@ def test_unknown_key_inside_an_upstream_is_rejected(upstream: dict[str, str]) ->
     message = rejection({"upstreams": {"a": {**upstream, "foo": 1}}})
     assert "unknown key upstreams.a." in message
     assert message.endswith(".foo")
+
+
+def test_sse_upstream_takes_a_url_and_headers_and_is_always_legacy() -> None:
+    config = parse_config({"upstreams": {"a": {**SSE, "headers": {"X-Key": "k"}}}}, environ={})
+    upstream = config.upstreams["a"]
+    assert upstream.transport == "sse"
+    assert dict(upstream.headers) == {"X-Key": "k"}
+    assert upstream.protocol == "legacy"
+
+
+@pytest.mark.parametrize(
+    ("change", "path"),
+    [
+        ({"url": "ftp://host/sse"}, "upstreams.a.url"),
+        ({"protocol": "modern"}, "upstreams.a.protocol"),
+    ],
+)
+def test_sse_upstream_with_a_bad_url_or_a_modern_era_is_rejected(change: dict[str, str], path: str) -> None:
+    assert path in rejection({"upstreams": {"a": {**SSE, **change}}})
 
 
 def test_unknown_transport_is_rejected_at_the_upstream() -> None:

@@ -11,8 +11,10 @@ its working directory: pass ``PROJECT_ROOT`` as ``cwd`` when spawning the stdio 
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
 import sys
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from subprocess import PIPE
@@ -58,10 +60,38 @@ async def http_demo_server(*extra_args: str, host: str = "127.0.0.1") -> AsyncIt
 
 
 @asynccontextmanager
-async def http_server(module: str, *extra_args: str, host: str = "127.0.0.1") -> AsyncIterator[str]:
-    """Run a server ``module`` that prints a READY line over streamable HTTP on a free port;
-    yield its ``/mcp`` URL."""
-    command = [sys.executable, "-m", module, "http", "--host", host, "--port", "0", *extra_args]
+async def sse_demo_server(*extra_args: str) -> AsyncIterator[str]:
+    """Run the demo server over 2024-11-05 HTTP+SSE on a free port; yield its ``/sse`` URL."""
+    async with http_server(DEMO_MODULE, *extra_args, mode="sse") as url:
+        yield url
+
+
+@contextlib.contextmanager
+def demo_sse_on(port: int) -> Iterator[None]:
+    """The demo server's sse mode on a fixed port (so it can come back on the same URL)."""
+    command = [sys.executable, "-m", DEMO_MODULE, "sse", "--host", "127.0.0.1", "--port", str(port)]
+    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        if not process.stdout.readline().startswith("READY "):
+            raise RuntimeError("demo server did not start")
+        yield
+    finally:
+        process.terminate()
+        try:
+            process.wait(_STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(_STOP_TIMEOUT)
+
+
+@asynccontextmanager
+async def http_server(
+    module: str, *extra_args: str, host: str = "127.0.0.1", mode: str = "http"
+) -> AsyncIterator[str]:
+    """Run a server ``module`` that prints a READY line over streamable HTTP (or another HTTP
+    ``mode`` it has) on a free port; yield the URL it announces."""
+    command = [sys.executable, "-m", module, mode, "--host", host, "--port", "0", *extra_args]
     process = await anyio.open_process(command, stdout=PIPE, stderr=None, cwd=PROJECT_ROOT)
     try:
         yield await _await_ready(process)

@@ -5,10 +5,10 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from authz_mcp.config.model import HttpUpstreamConfig, StdioUpstreamConfig
+from authz_mcp.config.model import HttpUpstreamConfig, SseUpstreamConfig, StdioUpstreamConfig
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import HttpUpstream, StdioUpstream, Upstream, build_upstream, create_http_client
-from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command, http_demo_server
+from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command, http_demo_server, sse_demo_server
 
 CLIENT_CAPABILITIES: JSONObject = {"sampling": {}, "roots": {"listChanged": True}, "elicitation": {}}
 
@@ -26,6 +26,10 @@ def http_config(url: str, *, protocol: str = "legacy", **headers: str) -> HttpUp
     return HttpUpstreamConfig.model_validate(
         {"transport": "streamable-http", "url": url, "headers": headers, "protocol": protocol}
     )
+
+
+def sse_config(url: str, **headers: str) -> SseUpstreamConfig:
+    return SseUpstreamConfig.model_validate({"transport": "sse", "url": url, "headers": headers})
 
 
 @pytest.fixture
@@ -58,7 +62,7 @@ async def http_upstream(demo_url: str, http_client: httpx.AsyncClient) -> AsyncI
     await upstream.aclose()
 
 
-@pytest.fixture(params=["stdio", "http"])
+@pytest.fixture(params=["stdio", "http", "sse"])
 async def upstream(request: pytest.FixtureRequest, http_client: httpx.AsyncClient) -> AsyncIterator[Upstream]:
     """The demo server behind each transport, built the way the gateway builds it."""
     if request.param == "stdio":
@@ -69,10 +73,11 @@ async def upstream(request: pytest.FixtureRequest, http_client: httpx.AsyncClien
         yield built
         await built.aclose()
         return
-    async with http_demo_server() as url:
-        built = build_upstream(
-            "demo", http_config(url), http=http_client, client_capabilities=CLIENT_CAPABILITIES
-        )
+    serve, config = (
+        (http_demo_server, http_config) if request.param == "http" else (sse_demo_server, sse_config)
+    )
+    async with serve() as url:
+        built = build_upstream("demo", config(url), http=http_client, client_capabilities=CLIENT_CAPABILITIES)
         await built.start()
         yield built
         await built.aclose()
