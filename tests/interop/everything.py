@@ -9,6 +9,8 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
+from mcp.client.sse import sse_client
+
 from tests.interop.compare import Catalog, Outcome, Request, call, get, prefixed, read
 from tests.interop.servers import everything_stdio, running_everything_http
 
@@ -77,14 +79,17 @@ POLICY = (
 
 @contextlib.contextmanager
 def everything(transport: str) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """server-everything over `transport`: what a direct client connects to, and the gateway's
-    upstream config for it."""
+    """server-everything over `transport` (stdio, streamableHttp or sse): what a direct client
+    connects to (used once), and the gateway's upstream config for it."""
     if transport == "stdio":
         server = everything_stdio()
         yield server.params(), server.upstream()
         return
     with running_everything_http(transport) as http:
-        yield http.url, {"transport": "streamable-http", "url": http.url}
+        if transport == "sse":
+            yield sse_client(http.url, timeout=30.0), {"transport": "sse", "url": http.url}
+        else:
+            yield http.url, {"transport": "streamable-http", "url": http.url}
 
 
 def limited_view(direct: Catalog) -> Catalog:

@@ -1,5 +1,5 @@
 """The protocol's reference server, @modelcontextprotocol/server-everything, behind the gateway
-over each of its transports in turn: stdio and Streamable HTTP.
+over each of its three transports in turn: stdio, Streamable HTTP and HTTP+SSE.
 
 A fully permitted user gets the answers a direct client gets to tool calls, prompt gets and
 resource reads; a limited user sees and uses exactly what the policy allows, field by field as
@@ -29,7 +29,7 @@ from tests.support.issuer import RunningIssuer
 
 pytestmark = pytest.mark.timeout(MODULE_TIMEOUT)
 
-TRANSPORTS = ["stdio", "streamableHttp"]
+TRANSPORTS = ["stdio", "streamableHttp", "sse"]
 
 
 @pytest.fixture(scope="module", params=TRANSPORTS)
