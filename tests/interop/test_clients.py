@@ -187,33 +187,37 @@ def inspector(*args: str, home: Path) -> Any:
     return json.loads(done.stdout if done.returncode == 0 else done.stderr.strip().splitlines()[-1])
 
 
-INSPECTOR_METHODS = (
-    ("--method", "tools/list"),
-    ("--method", "tools/call", "--tool-name", "{u}echo", "--tool-arg", "message=hi"),
-    ("--method", "resources/read", "--uri", "demo://resource/static/document/features.md"),
-)
-
-
 def test_mcp_inspector_cli(setup: Setup) -> None:
-    server = everything_stdio()
+    """The Inspector runs on the TypeScript SDK: what it prints through the gateway is compared
+    with what that SDK got directly (`Setup.ts_direct`)."""
+    echo, features = REQUESTS[0], REQUESTS[12]
+    assert echo.arguments is not None
+    asks = [
+        ("--method", "tools/list"),
+        (
+            "--method",
+            "tools/call",
+            "--tool-name",
+            U + echo.target,
+            "--tool-arg",
+            f"message={echo.arguments['message']}",
+        ),
+        ("--method", "resources/read", "--uri", features.target),
+        ("--method", "tools/call", "--tool-name", f"{U}get-env"),
+        ("--method", "tools/call", "--tool-name", f"{U}get-env_that_does_not_exist"),
+    ]
     gateway = (setup.gateway.url, "--transport", "http", "--header", f"Authorization: Bearer {setup.token}")
-    direct = (server.command, *server.args)
-    hidden = ("--method", "tools/call", "--tool-name", f"{U}get-env")
-    missing = ("--method", "tools/call", "--tool-name", f"{U}get-env_that_does_not_exist")
-    runs = [(*direct, *(a.format(u="") for a in args)) for args in INSPECTOR_METHODS]
-    runs += [(*gateway, *(a.format(u=U) for a in args)) for args in INSPECTOR_METHODS]
-    runs += [(*gateway, *hidden), (*gateway, *missing)]
-    # Each run starts Node.js twice (launcher and CLI) and mostly waits for that: a few at a time.
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        out = list(pool.map(lambda args: inspector(*args, home=setup.home), runs))
-    count = len(INSPECTOR_METHODS)
-    plain, through, (got, twin) = out[:count], out[count : 2 * count], out[2 * count :]
-    expected = limited_view(
-        {"tools": plain[0]["tools"], "prompts": [], "resources": [], "resourceTemplates": []}
-    )
+    # Each run starts Node.js twice (launcher and CLI) and mostly waits for that: side by side.
+    with ThreadPoolExecutor(max_workers=len(asks)) as pool:
+        tools, called, content, hidden, missing = pool.map(
+            lambda ask: inspector(*gateway, *ask, home=setup.home), asks
+        )
+    expected = limited_view({**setup.ts_direct["catalog"], "prompts": [], "resources": []})
     assert_same_catalog(
-        {"tools": through[0]["tools"], "prompts": [], "resources": [], "resourceTemplates": []}, expected
+        {"tools": tools["tools"], "prompts": [], "resources": [], "resourceTemplates": []}, expected
     )
-    assert through[1:] == plain[1:]
-    assert "error" in got
-    assert got == json.loads(json.dumps(twin).replace(f"{U}get-env_that_does_not_exist", f"{U}get-env"))
+    direct = setup.ts_direct["outcomes"]
+    assert called == direct[permitted().index(0)]["result"]
+    assert content == direct[permitted().index(12)]["result"]
+    assert "error" in hidden
+    assert hidden == json.loads(json.dumps(missing).replace(f"{U}get-env_that_does_not_exist", f"{U}get-env"))
