@@ -9,8 +9,9 @@ reaches a client):
 - resources under the template ``files://root/pub/{+path}``: ``files://root/pub/readme.txt``
   (public), ``files://root/pub/docs/guide.txt`` (public) and
   ``files://root/pub/internal/canary.txt`` (secret; its text contains ``FILE_CANARY``);
-- tools ``list_files`` (public), ``touch`` (public: sends ``resources/updated`` for the URI it is
-  given, exactly as given) and ``dump_secrets`` (secret; returns ``TOOL_CANARY``);
+- tools ``list_files`` (public), ``touch`` (public: sends ``resources/updated``, naming the URI
+  exactly as given, to every connection subscribed to the file that URI resolves to) and
+  ``dump_secrets`` (secret; returns ``TOOL_CANARY``);
 - prompts ``greeting`` (public) and ``vault_recovery`` (secret; contains ``PROMPT_CANARY``).
 
 Like most file servers it trusts its input: a resource URI's path is percent-decoded, ``\\`` is
@@ -38,6 +39,7 @@ from urllib.parse import unquote
 
 import anyio
 from mcp.server import Server, ServerRequestContext
+from mcp.server.session import ServerSession
 from mcp.server.subscriptions import InMemorySubscriptionBus, ListenHandler, SubscriptionBus
 from mcp.shared.exceptions import MCPDeprecationWarning, MCPError
 from mcp.shared.subscriptions import ResourceUpdated
@@ -70,7 +72,7 @@ from mcp_types import (
 from pydantic import BaseModel
 
 from authz_mcp.demo.serving import serve_http, serve_stdio
-from authz_mcp.demo.subscribers import ResourceSubscribers
+from authz_mcp.demo.subscribers import connection_key
 from authz_mcp.demo.toolbox import Toolbox, ToolCall, ToolResult, demo_tool
 
 VAULT_MODULE = "tests.support.vault_server"
@@ -115,6 +117,34 @@ def resolve(uri: str) -> str | None:
     return resolved[len("/pub/") :] if resolved.startswith("/pub/") else None
 
 
+class FileSubscribers:
+    """Subscriptions held by file, as a file server would: any spelling of a file's URI
+    subscribes to that file, and an update names the file however the caller spelled it."""
+
+    def __init__(self) -> None:
+        self._by_path: dict[str, dict[str, ServerSession]] = {}
+
+    def subscribe(self, uri: str, ctx: ServerRequestContext[Any, Any]) -> None:
+        path = resolve(uri)
+        if path is not None:
+            self._by_path.setdefault(path, {})[connection_key(ctx)] = ctx.session
+
+    def unsubscribe(self, uri: str, ctx: ServerRequestContext[Any, Any]) -> None:
+        self._by_path.get(resolve(uri) or "", {}).pop(connection_key(ctx), None)
+
+    async def notify_updated(self, uri: str) -> int:
+        sessions = self._by_path.get(resolve(uri) or "", {})
+        reached = 0
+        for key, session in list(sessions.items()):
+            try:
+                await session.send_resource_updated(uri)
+            except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                sessions.pop(key, None)
+            else:
+                reached += 1
+        return reached
+
+
 class Recorder:
     """Appends what the server received to a JSON-lines file (or nowhere)."""
 
@@ -135,7 +165,7 @@ def recorded(path: Path) -> list[dict[str, str]]:
 
 
 def build_server(recorder: Recorder) -> Server[Any]:
-    subscribers = ResourceSubscribers()
+    subscribers = FileSubscribers()
     bus = InMemorySubscriptionBus()
     toolbox = _toolbox(subscribers, bus)
 
@@ -221,7 +251,7 @@ def build_server(recorder: Recorder) -> Server[Any]:
     )
 
 
-def _toolbox(subscribers: ResourceSubscribers, bus: SubscriptionBus) -> Toolbox:
+def _toolbox(subscribers: FileSubscribers, bus: SubscriptionBus) -> Toolbox:
     async def list_files(call: ToolCall[NoArgs]) -> str:
         return "\n".join(PUB_PREFIX + path for path in FILES if not path.startswith("internal/"))
 

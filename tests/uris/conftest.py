@@ -114,3 +114,14 @@ def cell(request: pytest.FixtureRequest, vault_gateways: VaultGateways) -> Cell:
     """Every client mode against every upstream kind."""
     mode, kind = request.param
     return Cell(mode, kind, vault_gateways.get(kind), vault_gateways.issuer)
+
+
+@pytest.fixture(
+    params=[(mode, kind) for kind in UPSTREAM_KINDS if kind.startswith("legacy") for mode in CLIENT_MODES],
+    ids="-".join,
+)
+def legacy_upstream_cell(request: pytest.FixtureRequest, vault_gateways: VaultGateways) -> Cell:
+    """Every client mode against the upstreams that announce updates on their session stream,
+    where the vault names a file however the caller of its `touch` tool spelled it."""
+    mode, kind = request.param
+    return Cell(mode, kind, vault_gateways.get(kind), vault_gateways.issuer)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import anyio
 import httpx
 import pytest
-from mcp import MCPError
+from mcp import Client, MCPError
 from mcp.client.session import IncomingMessage
 from mcp.client.subscriptions import ResourceUpdated
 from mcp_types import ResourceTemplateReference, TextContent, TextResourceContents
@@ -195,3 +195,49 @@ async def test_public_tool_and_prompt_still_work_behind_the_rule(cell: Cell) -> 
     assert isinstance(listed.content[0], TextContent)
     assert README_URI in listed.content[0].text
     assert isinstance(greeting.messages[0].content, TextContent)
+
+
+async def test_updates_the_upstream_spells_differently_reach_subscribers_in_canonical_form(
+    legacy_upstream_cell: Cell,
+) -> None:
+    """The vault names the file as its `touch` caller spelled it: an update for a canonical
+    alias reaches the subscriber as the canonical URI; one with no canonical form reaches no one."""
+    cell = legacy_upstream_cell
+    heard: list[str] = []
+    arrived = anyio.Event()
+
+    async def on_message(message: IncomingMessage) -> None:
+        uri = getattr(getattr(message, "params", None), "uri", None)
+        if getattr(message, "method", None) == "notifications/resources/updated" and uri is not None:
+            heard.append(str(uri))
+            arrived.set()
+
+    async def touch_until_heard(client: Client) -> None:
+        with anyio.fail_after(_BOUND):
+            while not heard:
+                await client.call_tool("vault__touch", {"uri": "files://root/pub/x/%2e%2e/readme.txt"})
+                await client.call_tool("vault__touch", {"uri": "FILES://root/pub/%72eadme.txt"})
+                with anyio.move_on_after(0.3):
+                    await arrived.wait()
+
+    async with cell.client(message_handler=on_message) as client:
+        if cell.modern_client:
+            async with (
+                client.listen(resource_subscriptions=[PERMITTED_ALIASES[0]]) as subscription,
+                anyio.create_task_group() as group,
+            ):
+
+                async def pump() -> None:
+                    async for event in subscription:
+                        assert isinstance(event, ResourceUpdated)
+                        heard.append(event.uri)
+                        arrived.set()
+
+                group.start_soon(pump)
+                await touch_until_heard(client)
+                group.cancel_scope.cancel()
+        else:
+            await client.subscribe_resource(PERMITTED_ALIASES[0])
+            await touch_until_heard(client)
+
+    assert set(heard) == {README_URI}
