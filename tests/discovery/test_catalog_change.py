@@ -1,13 +1,17 @@
-"""Search results follow an upstream's list change, and the SSE transport serves search mode too."""
+"""Search results follow an upstream's list change; the SSE and WebSocket transports serve
+search mode as /mcp does."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from typing import Any
 
 import anyio
 import mcp_types as types
 from mcp import Client
 from mcp.client import IncomingMessage
+from websockets.asyncio.client import ClientConnection, connect
 
 from tests.support.clients import mcp_client, mcp_sse_client
 from tests.support.gateway import GatewayProcess
@@ -51,3 +55,38 @@ async def test_search_mode_over_the_sse_transport(gateway: GatewayProcess, mint:
         assert "web__echo" in await _found(bob, "echo my text back")
         echoed = await bob.call_tool("call_tool", {"name": "web__echo", "arguments": {"text": "over sse"}})
     assert "over sse" in echoed.content[0].model_dump()["text"]
+
+
+async def _rpc(
+    socket: ClientConnection, request_id: int, method: str, params: dict[str, Any]
+) -> dict[str, Any]:
+    await socket.send(json.dumps({"jsonrpc": "2.0", "id": request_id, "method": method, "params": params}))
+    with anyio.fail_after(20):
+        while True:
+            message: dict[str, Any] = json.loads(await socket.recv())
+            if message.get("id") == request_id:
+                return message
+
+
+async def test_search_mode_over_the_websocket_transport(gateway: GatewayProcess, mint: MintFor) -> None:
+    url = gateway.base_url.replace("http://", "ws://") + "/ws"
+    headers = {"Authorization": f"Bearer {mint(gateway, 'bob')}"}
+    initialize = {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "ws", "version": "1"},
+    }
+    async with connect(url, subprotocols=["mcp"], additional_headers=headers) as socket:  # type: ignore[list-item]
+        await _rpc(socket, 1, "initialize", initialize)
+        await socket.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        listed = await _rpc(socket, 2, "tools/list", {})
+        found = await _rpc(
+            socket, 3, "tools/call", {"name": "find_tools", "arguments": {"query": "echo text"}}
+        )
+        hidden = {"name": "web__delete_record", "arguments": {"record_id": "1"}}
+        wrapped = await _rpc(socket, 4, "tools/call", {"name": "call_tool", "arguments": hidden})
+        direct = await _rpc(socket, 5, "tools/call", hidden)
+    assert [tool["name"] for tool in listed["result"]["tools"]] == ["find_tools", "call_tool"]
+    assert "web__echo" in {tool["name"] for tool in found["result"]["structuredContent"]["tools"]}
+    assert wrapped["error"] == direct["error"]
+    assert wrapped["error"]["code"] == -32602
