@@ -9,13 +9,16 @@ from dataclasses import dataclass
 
 import anyio
 import httpx
-from starlette.applications import Starlette
 
 from authz_mcp.auth import Authenticator
 from authz_mcp.config import Config
 from authz_mcp.errors import ConfigError
 from authz_mcp.http.app import build_app
+from authz_mcp.http.asgi import ASGIApp
+from authz_mcp.http.observe import ObservedApp
 from authz_mcp.observability.audit import AuditLog
+from authz_mcp.observability.metrics import Metrics
+from authz_mcp.observability.tracing import Tracing
 from authz_mcp.policy import PolicyEngine
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.reload import policy_lifecycle
@@ -35,7 +38,7 @@ class Runtime:
     config: Config
     gateway: Gateway
     authenticator: Authenticator
-    app: Starlette
+    app: ASGIApp
 
 
 def build_upstreams(config: Config, http: httpx.AsyncClient) -> dict[str, Upstream]:
@@ -49,13 +52,19 @@ def build_upstreams(config: Config, http: httpx.AsyncClient) -> dict[str, Upstre
 
 
 @asynccontextmanager
-async def open_runtime(config: Config, *, strict: bool = True) -> AsyncIterator[Runtime]:
-    """Everything the gateway needs, started; closed in reverse order on exit."""
+async def open_runtime(
+    config: Config, *, strict: bool = True, tracing: Tracing | None = None
+) -> AsyncIterator[Runtime]:
+    """Everything the gateway needs, started; closed in reverse order on exit.
+
+    `tracing`: instead of the one the config describes (tests give an in-memory exporter)."""
     policy = PolicyEngine.load(config.policy.model, config.policy.file)
     store = open_session_store(config.store, idle_seconds=config.server.session_idle_seconds)
     token_store = open_token_store(config.store)
     tokens = TokenService(token_store, config.auth.pat)
     audit = AuditLog.open(config.audit.path)
+    metrics = Metrics()
+    tracing = tracing if tracing is not None else Tracing(config.tracing)
     async with (
         create_http_client() as upstream_http,
         httpx.AsyncClient(timeout=httpx.Timeout(10.0), follow_redirects=False, trust_env=False) as auth_http,
@@ -66,9 +75,21 @@ async def open_runtime(config: Config, *, strict: bool = True) -> AsyncIterator[
                 "server.secret_key is not set: cursors and requestState are valid on this replica only"
             )
         gateway = Gateway(
-            config, policy, store, build_upstreams(config, upstream_http), audit, secret_key=secret
+            config,
+            policy,
+            store,
+            build_upstreams(config, upstream_http),
+            audit,
+            secret_key=secret,
+            metrics=metrics,
+            tracing=tracing,
         )
         authenticator = Authenticator(config, auth_http, pat_verifier=PatVerifier(token_store))
+        metrics.watch_live_state(
+            lambda: {name: up.available for name, up in gateway.upstreams.items()},
+            lambda: gateway.policy.version,
+            authenticator.refusals.counts,
+        )
         startup_error: ConfigError | None = None
         try:
             async with anyio.create_task_group() as background:
@@ -80,7 +101,8 @@ async def open_runtime(config: Config, *, strict: bool = True) -> AsyncIterator[
                     gateway.listen(background)
                     async with policy_lifecycle(config, gateway) as policy_status:
                         app = build_app(gateway, authenticator, policy_status, tokens=tokens)
-                        yield Runtime(config, gateway, authenticator, app)
+                        observed = ObservedApp(app, metrics, config.metrics, config.logging)
+                        yield Runtime(config, gateway, authenticator, observed)
                 background.cancel_scope.cancel()
             if startup_error is not None:
                 raise startup_error
@@ -90,3 +112,4 @@ async def open_runtime(config: Config, *, strict: bool = True) -> AsyncIterator[
             await store.aclose()
             await token_store.aclose()
             audit.close()
+            tracing.shutdown()

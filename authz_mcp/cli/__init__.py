@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from authz_mcp import __version__
 from authz_mcp.cli import catalog, policy, serve, tokens
 from authz_mcp.errors import ConfigError
+from authz_mcp.observability.logs import TEXT_FORMAT
 
 COMMAND_MODULES = (serve, tokens, policy, catalog)
 
@@ -32,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
 def configure_logging(level: str) -> None:
     logging.basicConfig(
         level=level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        format=TEXT_FORMAT,
         stream=sys.stderr,
     )
     # One line per upstream request is noise on the hot path; failures still show.

@@ -88,8 +88,14 @@ def _loop_factory() -> Callable[[], asyncio.AbstractEventLoop] | None:
 
 
 async def serve(config: Config, sockets: list[socket.socket] | None = None) -> None:
+    from authz_mcp.cli.workers import listening_sockets
+    from authz_mcp.observability.logs import apply_logging
     from authz_mcp.runtime import open_runtime
 
+    apply_logging(config.logging)
+    if sockets is None and config.metrics.enabled and config.metrics.port is not None:
+        # Two listeners, one app: it tells the metrics port from the main one by the local port.
+        sockets = listening_sockets(config)
     async with open_runtime(config) as runtime:
         server_config = uvicorn.Config(
             runtime.app,

@@ -12,8 +12,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import shutil
 import signal
 import socket
+import tempfile
 import threading
 from collections.abc import Sequence
 from types import FrameType
@@ -21,6 +23,7 @@ from urllib.parse import urlsplit
 
 from authz_mcp.config import Config, load_config
 from authz_mcp.errors import ConfigError
+from authz_mcp.observability.metrics import MULTIPROC_ENV
 
 logger = logging.getLogger("authz_mcp")
 
@@ -44,7 +47,11 @@ def run_workers(config_path: str, config: Config, workers: int, log_level: str) 
 
     Exit 0 when stopped by a signal and every worker shut down cleanly, 1 otherwise.
     """
-    listener = _bind(config.server.host, config.server.port)
+    listeners = listening_sockets(config)
+    # prometheus_client's multiprocess mode: each worker writes its values to files here,
+    # and the worker answering a scrape sums them (set before the workers import it).
+    metrics_dir = tempfile.mkdtemp(prefix="authz-mcp-metrics-")
+    os.environ[MULTIPROC_ENV] = metrics_dir
     spawn = multiprocessing.get_context("spawn")
     stop = threading.Event()
 
@@ -54,7 +61,7 @@ def run_workers(config_path: str, config: Config, workers: int, log_level: str) 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     processes = [
         spawn.Process(
-            target=_worker, args=(config_path, listener, log_level), name=f"authz-mcp-worker-{index}"
+            target=_worker, args=(config_path, listeners, log_level), name=f"authz-mcp-worker-{index}"
         )
         for index in range(workers)
     ]
@@ -62,17 +69,21 @@ def run_workers(config_path: str, config: Config, workers: int, log_level: str) 
     try:
         for process in processes:
             process.start()
-        listener.close()
+        for listener in listeners:
+            listener.close()
         logger.info("authz-mcp started %d workers on %s", workers, config.server.mcp_url)
         failed = _supervise(processes, stop)
     finally:
-        listener.close()
+        for listener in listeners:
+            listener.close()
         started = [(process, process.pid) for process in processes if process.pid is not None]
         for process, pid in started:
             if process.exitcode is None:
                 os.kill(pid, signal.SIGTERM)
         for process, _pid in started:
             process.join()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
+        os.environ.pop(MULTIPROC_ENV, None)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     return 1 if failed or any(process.exitcode != 0 for process in processes) else 0
@@ -88,6 +99,15 @@ def _supervise(processes: Sequence[multiprocessing.process.BaseProcess], stop: t
     return False
 
 
+def listening_sockets(config: Config) -> list[socket.socket]:
+    """The main listener, and the separate metrics listener when one is configured."""
+    sockets = [_bind(config.server.host, config.server.port)]
+    metrics = config.metrics
+    if metrics.enabled and metrics.port is not None:
+        sockets.append(_bind(metrics.host, metrics.port))
+    return sockets
+
+
 def _bind(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     listener = socket.create_server((host, port), family=family, backlog=BACKLOG)
@@ -95,13 +115,13 @@ def _bind(host: str, port: int) -> socket.socket:
     return listener
 
 
-def _worker(config_path: str, listener: socket.socket, log_level: str) -> None:
+def _worker(config_path: str, listeners: list[socket.socket], log_level: str) -> None:
     from authz_mcp.cli import configure_logging
     from authz_mcp.cli.serve import run, serve
 
     configure_logging(log_level)
     try:
-        run(serve(load_config(config_path), sockets=[listener]))
+        run(serve(load_config(config_path), sockets=listeners))
     except ConfigError as exc:
         logger.error("%s", exc)
         raise SystemExit(1) from exc

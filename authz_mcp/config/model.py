@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from authz_mcp.config.operations import LoggingConfig, MetricsConfig, TracingConfig
+
 _UPSTREAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
 
@@ -251,6 +253,9 @@ class Config(_Frozen):
     )
     audit: AuditConfig = Field(default_factory=AuditConfig)
     discovery: DiscoveryConfig = Field(default_factory=DiscoveryConfig)
+    metrics: MetricsConfig = Field(default_factory=MetricsConfig)
+    tracing: TracingConfig = Field(default_factory=TracingConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @field_validator("upstreams")
     @classmethod

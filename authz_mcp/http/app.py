@@ -64,6 +64,7 @@ def build_app(
                 await ping()
                 details[name] = "ok"
             except GatewayError:
+                gateway.metrics.store_errors.inc()
                 details[name] = "unavailable"
                 ready = False
         if not ready:

@@ -23,6 +23,7 @@ from authz_mcp.errors import (
     NotAcceptable,
     ParseError,
     SessionRequired,
+    StoreUnavailable,
     UnsupportedMediaType,
     UnsupportedProtocolVersion,
 )
@@ -38,6 +39,7 @@ from authz_mcp.http.asgi import (
 )
 from authz_mcp.http.credentials import authenticate
 from authz_mcp.http.modern import is_modern, serve_modern
+from authz_mcp.http.observe import note_access, trace_parent
 from authz_mcp.http.refusal import send_refusal
 from authz_mcp.http.streams import EventStream
 from authz_mcp.jsonrpc import JSONObject
@@ -74,6 +76,8 @@ class McpEndpoint:
         try:
             await self._serve(scope, receive, send)
         except GatewayError as exc:
+            if isinstance(exc, StoreUnavailable):
+                self.gateway.metrics.store_errors.inc()
             scopes = self.gateway.config.auth.required_scopes
             await send_refusal(send, exc, self.resource_metadata_url, scopes, "GET, POST, DELETE")
 
@@ -137,6 +141,8 @@ class McpEndpoint:
         params = message.get("params") or {}
         stream = EventStream(send)
         call = Call(identity, session, stream.send, message.get("id", ""), message["method"], params)
+        call.trace_parent = trace_parent(scope)
+        note_access(scope, identity, call.method)
         if kind == "notification":
             await handle_notification(self.gateway, call)
             await send_empty(send, 202)
@@ -152,6 +158,8 @@ class McpEndpoint:
         # One bound method for attach and detach: detach compares outboxes by identity.
         outbox = stream.send
         notifications = self.gateway.notifications
+        streams = self.gateway.metrics.open_streams.labels("get")
+        streams.inc()
         try:
             async with anyio.create_task_group() as group:
                 # Registered before the response starts: once the client sees the stream
@@ -162,6 +170,7 @@ class McpEndpoint:
                     pass
                 group.cancel_scope.cancel()
         finally:
+            streams.dec()
             notifications.detach(session.session_id, outbox)
             await stream.close()
 

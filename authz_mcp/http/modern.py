@@ -36,6 +36,7 @@ from authz_mcp.http.modern_checks import (
     param_header_mismatch,
     validated_envelope,
 )
+from authz_mcp.http.observe import note_access, trace_parent
 from authz_mcp.http.streams import EventStream, keep_alive
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.catalog import Kind
@@ -90,6 +91,10 @@ async def serve_modern(
     stream = EventStream(send)
     call.outbox = stream.send
     failure: GatewayError | None = None
+    listening = call.method == "subscriptions/listen"
+    streams = gateway.metrics.open_streams.labels("listen")
+    if listening:
+        streams.inc()
     try:
         async with anyio.create_task_group() as group:
             group.start_soon(_cancel_on_disconnect, receive, group.cancel_scope)
@@ -101,6 +106,8 @@ async def serve_modern(
                 failure = exc  # raised below, outside the task group, for the endpoint to render
             group.cancel_scope.cancel()
     finally:
+        if listening:
+            streams.dec()
         await stream.close()
     if failure is not None:
         raise failure
@@ -127,7 +134,10 @@ async def _call_for(gateway: Gateway, identity: Identity, scope: Scope, message:
     record = await principal_session(gateway, identity)
     if method == "tools/call":
         await _check_param_headers(gateway, identity, headers, params)
-    return Call(identity, record, _nowhere, message["id"], method, params, envelope=envelope)
+    note_access(scope, identity, method)
+    call = Call(identity, record, _nowhere, message["id"], method, params, envelope=envelope)
+    call.trace_parent = trace_parent(scope)
+    return call
 
 
 async def _check_param_headers(

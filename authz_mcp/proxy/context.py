@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from opentelemetry.context import Context
+
 from authz_mcp.auth.identity import Identity
 from authz_mcp.jsonrpc import JSONObject, RequestId
 from authz_mcp.proxy.envelope import Envelope
@@ -25,6 +27,13 @@ class Call:
     """Set for a 2026-07-28 request: the client's version and capabilities, per request."""
     versions: tuple[str, ...] | None = None
     """The legacy versions `initialize` may agree to on this transport (None: Streamable HTTP's)."""
+    trace_parent: Context | None = None
+    """The W3C trace context the client sent, if any."""
+    upstream: str | None = None
+    """What the authorization step found, for metrics and the request's span."""
+    decision: str | None = None
+    upstream_seconds: float = 0.0
+    """Time spent waiting on upstreams, so the gateway's own share can be measured."""
 
     @property
     def session_key(self) -> str:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import Any
 
 import anyio
+from opentelemetry.trace import Span
 
 from authz_mcp.errors import (
     GatewayError,
@@ -17,6 +19,8 @@ from authz_mcp.errors import (
     jsonrpc_error_response,
 )
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.observability.metrics import NO_UPSTREAM, method_label
+from authz_mcp.observability.tracing import mark_error
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.gateway import Gateway
@@ -83,10 +87,50 @@ def classify(message: Any) -> str:
 
 
 async def dispatch(gateway: Gateway, call: Call) -> JSONObject:
-    """Serve one client request: its JSON-RPC response message.
+    """Serve one client request: its JSON-RPC response message, observed (one span, metrics).
 
     Raises only `GatewayError`s whose HTTP status is 5xx (the store is down).
     """
+    started = time.perf_counter()
+    with gateway.tracing.request_span(call.method, call.trace_parent) as span:
+        outcome = "error"
+        try:
+            response = await _dispatch(gateway, call)
+            error = response.get("error")
+            outcome = str(error.get("code")) if isinstance(error, dict) else "ok"
+            return response
+        finally:
+            elapsed = time.perf_counter() - started
+            observe_request(gateway, call, span, outcome, elapsed)
+
+
+def observe_request(gateway: Gateway, call: Call, span: Span, outcome: str, elapsed: float) -> None:
+    method = method_label(call.method)
+    upstream = call.upstream if call.upstream in gateway.upstreams else NO_UPSTREAM
+    decision = call.decision or "none"
+    metrics = gateway.metrics
+    metrics.requests.labels("modern" if call.modern else "legacy", method, upstream, decision).inc()
+    metrics.gateway_seconds.labels(method).observe(max(elapsed - call.upstream_seconds, 0.0))
+    if span.is_recording():
+        item = call.params.get("name") or call.params.get("uri")
+        attributes: dict[str, str] = {
+            "mcp.method": call.method,
+            "mcp.era": "modern" if call.modern else "legacy",
+            "authz_mcp.decision": decision,
+            "authz_mcp.status": outcome,
+        }
+        if isinstance(item, str):
+            attributes["mcp.tool" if call.method == "tools/call" else "mcp.item"] = item
+        if call.upstream is not None:
+            attributes["authz_mcp.upstream"] = call.upstream
+        if gateway.config.tracing.include_user:
+            attributes["enduser.id"] = call.identity.subject
+        span.set_attributes(attributes)
+        if outcome != "ok":
+            mark_error(span, outcome)
+
+
+async def _dispatch(gateway: Gateway, call: Call) -> JSONObject:
     handler = (MODERN_METHODS if call.modern else METHODS).get(call.method)
     try:
         if handler is None:

@@ -23,6 +23,8 @@ from authz_mcp.discovery import IndexCache, check_reserved
 from authz_mcp.errors import SessionNotFound
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.observability.audit import AuditLog
+from authz_mcp.observability.metrics import Metrics
+from authz_mcp.observability.tracing import Tracing
 from authz_mcp.policy import PolicyEngine
 from authz_mcp.proxy import bridge
 from authz_mcp.proxy.catalog import Catalog, Kind
@@ -51,8 +53,12 @@ class Gateway:
         audit: AuditLog,
         *,
         secret_key: bytes | None = None,
+        metrics: Metrics | None = None,
+        tracing: Tracing | None = None,
     ) -> None:
         self.config = config
+        self.metrics = metrics if metrics is not None else Metrics()
+        self.tracing = tracing if tracing is not None else Tracing(config.tracing)
         self.policy = policy
         self.store = store
         self.upstreams = dict(upstreams)
@@ -154,6 +160,7 @@ class Gateway:
             upstream_sessions={},
         )
         await self.store.create(record)
+        self.metrics.sessions_opened.inc()
         return record
 
     async def end_session(self, record: SessionRecord) -> None:
@@ -166,6 +173,7 @@ class Gateway:
                 except Exception:  # boundary: a failing upstream must not keep a session alive
                     logger.warning("upstream %s: closing session failed", name, exc_info=True)
         await self.store.delete(record.session_id)
+        self.metrics.sessions_closed.inc()
 
     # --- views -------------------------------------------------------------------
 
@@ -210,4 +218,10 @@ class Gateway:
 
     async def forward(self, call: Call, upstream_name: str, method: str, params: JSONObject) -> JSONObject:
         """Send a request upstream on the client's behalf, bridging the two eras (bridge.py)."""
-        return await bridge.forward(self, call, upstream_name, method, params)
+        started = time.perf_counter()
+        try:
+            return await bridge.forward(self, call, upstream_name, method, params)
+        finally:
+            elapsed = time.perf_counter() - started
+            call.upstream_seconds += elapsed
+            self.metrics.upstream_seconds.labels(upstream_name).observe(elapsed)

@@ -118,6 +118,7 @@ class PolicyReloader:
             if engine is None:
                 return False
             await self._gateway.replace_policy(engine)
+            self._gateway.metrics.policy_reloads.labels("applied").inc()
             self.status.version = engine.version
             self.status.trigger = trigger
             self.status.loaded_at = time.time()
@@ -131,5 +132,6 @@ class PolicyReloader:
             return True
 
     def _reject(self, reason: str) -> None:
+        self._gateway.metrics.policy_reloads.labels("rejected").inc()
         self.status.error = reason
         self.status.rejected_at = time.time()

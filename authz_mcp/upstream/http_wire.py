@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 
 import anyio
 import httpx
+from opentelemetry import propagate
 
 from authz_mcp.config.model import HttpUpstreamConfig
 from authz_mcp.errors import GatewayError, UpstreamFailed, UpstreamRejected, UpstreamUnavailable
@@ -151,6 +152,8 @@ class HttpWire:
         # text/event-stream as supported content types."
         headers["Accept"] = accept
         headers["Content-Type"] = JSON
+        # W3C Trace Context: the request's span (or the client's own context) travels upstream.
+        propagate.inject(headers)
         method = message.get("method") if message is not None else None
         if isinstance(method, str) and (self.modern or method == "server/discover"):
             headers.update(modern_headers(method, message or {}))

@@ -34,6 +34,8 @@ def _string_param(params: JSONObject, key: str) -> str:
 def _audit(
     gateway: Gateway, call: Call, started: float, item: str, upstream: str | None, decision: Decision | None
 ) -> None:
+    call.upstream = upstream
+    call.decision = "allow" if decision is not None and decision.allowed else "deny"
     gateway.audit.record(
         identity=call.identity,
         session=call.session_key,

@@ -32,6 +32,7 @@ async def list_items(gateway: Gateway, call: Call, kind: Kind) -> JSONObject:
     result: JSONObject = {kind.result_key: [entry.item for entry in page]}
     if offset + PAGE_SIZE < len(visible):
         result["nextCursor"] = gateway.cursors.encode(kind.method, principal, offset + PAGE_SIZE)
+    call.decision = "allow"
     gateway.audit.record(
         identity=call.identity,
         session=call.session_key,
