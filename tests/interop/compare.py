@@ -9,6 +9,7 @@ from typing import Any
 
 from mcp import Client
 from mcp.shared.exceptions import MCPError
+from mcp.types import PromptReference
 from pydantic import BaseModel
 
 KINDS = ("tools", "prompts", "resources", "resourceTemplates")
@@ -110,6 +111,11 @@ class Request:
             return client.get_prompt(prefix + self.target, self.arguments)
         if self.method == "resources/read":
             return client.read_resource(self.target)
+        if self.method == "completion/complete":
+            asked = self.arguments or {}
+            return client.complete(
+                PromptReference(name=prefix + self.target), asked["argument"], asked.get("context")
+            )
         raise ValueError(self.method)
 
 
@@ -123,6 +129,12 @@ def get(prompt: str, **arguments: str) -> Request:
 
 def read(uri: str) -> Request:
     return Request("resources/read", uri)
+
+
+def complete(prompt: str, argument: str, value: str, **context: str) -> Request:
+    """completion/complete for a prompt's argument, with other arguments already chosen."""
+    asked: dict[str, Any] = {"argument": {"name": argument, "value": value}}
+    return Request("completion/complete", prompt, {**asked, "context": context} if context else asked)
 
 
 def missing_twin(request: Request) -> Request:

@@ -11,7 +11,7 @@ from typing import Any
 
 from mcp.client.sse import sse_client
 
-from tests.interop.compare import Catalog, Outcome, Request, call, get, prefixed, read
+from tests.interop.compare import Catalog, Outcome, Request, call, complete, get, prefixed, read
 from tests.interop.servers import everything_stdio, running_everything_http
 
 DOCS = "demo://resource/static/document"
@@ -30,6 +30,9 @@ REQUESTS = (
     read(f"{DOCS}/architecture.md"),
     read(f"{DOCS}/features.md"),
     read("demo://resource/dynamic/blob/2"),
+    call("trigger-long-running-operation", duration=0.1, steps=2),
+    complete("completable-prompt", "department", "E"),
+    complete("completable-prompt", "name", "", department="Engineering"),
 )
 LIMITED_POLICY = (
     "p, role:limited, {u}/tools/echo, call, allow",
@@ -44,6 +47,7 @@ HIDDEN = (
     call("get-tiny-image"),
     get("args-prompt", city="Paris"),
     read("demo://resource/dynamic/text/1"),
+    complete("completable-prompt", "department", "E"),
 )
 # The dynamic resources say when they were made ("created at 3:52:46 PM"), in text and in blobs.
 _CREATED_AT = re.compile(r"created at \d{1,2}:\d{2}:\d{2}\s?[AP]M")

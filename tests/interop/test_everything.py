@@ -50,6 +50,7 @@ async def test_a_fully_permitted_user_gets_the_answers_the_server_gives(setup: S
     async with mcp_client(setup.gateway.url, setup.mint("full")) as client:
         seen = await observe(client, REQUESTS, U)
     assert timeless(seen) == timeless(setup.direct["everything"].outcomes)
+    assert all(answer.error is None for answer in seen)
 
 
 async def test_a_limited_user_sees_exactly_what_the_policy_allows(setup: Setup) -> None:

@@ -217,6 +217,7 @@ async def test_a_fully_permitted_user_gets_the_answers_the_server_gives(
     async with mcp_client(setup.gateway.url, setup.mint(f"full-{upstream}")) as client:
         seen = await observe(client, known[upstream].requests, f"{upstream}__")
     assert seen == setup.direct[upstream].outcomes
+    assert all(answer.error is None for answer in seen)
 
 
 @pytest.mark.parametrize("upstream", UPSTREAMS)

@@ -3,7 +3,8 @@
 // Usage: node ts_client.mjs '<target JSON>' '<requests JSON>'
 //   target: {"transport": "stdio", "command": ..., "args": [...]}
 //         | {"transport": "http" | "ws", "url": ..., "token": ...}
-//   requests: [{"method": "tools/call" | "prompts/get" | "resources/read", "target": ..., "arguments": ...}]
+//   requests: [{"method": "tools/call" | "prompts/get" | "resources/read" | "completion/complete",
+//               "target": ..., "arguments": ...}]
 import NodeWebSocket from "ws";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
@@ -49,6 +50,11 @@ async function outcome(request) {
     }
     if (request.method === "prompts/get") {
       return { result: await client.getPrompt({ name: request.target, arguments: request.arguments ?? undefined }) };
+    }
+    if (request.method === "completion/complete") {
+      const { argument, context } = request.arguments;
+      const ref = { type: "ref/prompt", name: request.target };
+      return { result: await client.complete({ ref, argument, context: context && { arguments: context } }) };
     }
     return { result: await client.readResource({ uri: request.target }) };
   } catch (error) {
