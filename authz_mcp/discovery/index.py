@@ -15,6 +15,10 @@ from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import anyio
+import anyio.to_thread
+
+from authz_mcp.discovery.synonyms import SYNONYMS
 from authz_mcp.discovery.terms import fts_query, identifier_text, query_words
 from authz_mcp.jsonrpc import JSONObject
 
@@ -107,34 +111,33 @@ class SearchIndex:
         # One connection, used only from the event loop's thread; queries never await.
         self._db = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
         self._db.execute(_CREATE.format(_NAMES))
-        rows = []
-        for rowid, document in enumerate(documents):
+        texts: list[tuple[str, ...]] = []
+        for document in documents:
             self._names.append(document.exposed)
-            rows.append((rowid, *_row(document)))
-        self._db.executemany(_INSERT, rows)
-        self._name_terms, self._upstream_terms = self._terms_of(len(rows))
-        self._stems = self._stems_of(rows, synonyms or {})
+            texts.append(_row(document))
+        # One transaction for the whole build: row by row, each insert would commit alone.
+        self._db.execute("BEGIN")
+        self._db.executemany(_INSERT, [(rowid, *text) for rowid, text in enumerate(texts)])
+        self._stems = self._stems_of(texts, synonyms or {})
+        self._db.execute("COMMIT")
+        # Per tool, the stems of its name and upstream words (`Ranking.name_coverage`), and
+        # of its upstream's alone (`Ranking.upstream_named`).
+        self._upstream_terms = [self._stemmed(text[1]) for text in texts]
+        self._name_terms = [
+            self._stemmed(text[0]) | upstream
+            for text, upstream in zip(texts, self._upstream_terms, strict=True)
+        ]
 
-    def _terms_of(self, count: int) -> tuple[list[frozenset[str]], list[frozenset[str]]]:
-        """Per tool, the stems of its name and upstream words and of its upstream's alone."""
-        name: list[set[str]] = [set() for _ in range(count)]
-        upstream: list[set[str]] = [set() for _ in range(count)]
-        self._db.execute("CREATE VIRTUAL TABLE temp.tool_terms USING fts5vocab(main, tools, instance)")
-        for term, rowid, column in self._db.execute("SELECT term, doc, col FROM temp.tool_terms"):
-            if column == "upstream":
-                upstream[rowid].add(term)
-            if column in ("name", "upstream"):
-                name[rowid].add(term)
-        self._db.execute("DROP TABLE temp.tool_terms")
-        return [frozenset(terms) for terms in name], [frozenset(terms) for terms in upstream]
+    def _stemmed(self, text: str) -> frozenset[str]:
+        return frozenset(self._stems.get(word, word) for word in text.split())
 
     def _stems_of(
-        self, rows: list[tuple[Any, ...]], synonyms: Mapping[str, tuple[str, ...]]
+        self, texts: list[tuple[str, ...]], synonyms: Mapping[str, tuple[str, ...]]
     ) -> dict[str, str]:
         """Each word of the indexed text (and of the synonym table) with the stem the index
         made of it, worked out once here so a request's words are looked up, not tokenized.
         A request word missing from this map matches no tool anyway."""
-        words = {word for row in rows for text in row[1:] for word in _WORDS.findall(str(text).lower())}
+        words = {word for text in texts for word in _WORDS.findall(" ".join(text).lower())}
         words |= {word for key, values in synonyms.items() for word in (key, *values)}
         ordered = sorted(words)
         self._db.execute(_TOKENIZE.format("temp.words"))
@@ -187,17 +190,25 @@ class IndexCache:
     """The index of the current catalog version (and the one before, for requests that
     still hold a view of it while a refresh lands)."""
 
-    def __init__(self, synonyms: Mapping[str, tuple[str, ...]] | None = None, keep: int = 2) -> None:
+    def __init__(self, synonyms: Mapping[str, tuple[str, ...]] = SYNONYMS, keep: int = 2) -> None:
         self._synonyms = synonyms
         self._keep = keep
         self._indexes: OrderedDict[int, SearchIndex] = OrderedDict()
+        self._lock = anyio.Lock()
 
-    def get(self, version: int, documents: Callable[[], Sequence[ToolDocument]]) -> SearchIndex:
+    async def get(self, version: int, documents: Callable[[], Sequence[ToolDocument]]) -> SearchIndex:
+        """The index for catalog `version`, built on first use. The build (a quarter of a
+        second for 600 tools) runs in a worker thread so the gateway keeps serving, and
+        once: requests arriving meanwhile wait for it rather than build their own."""
         index = self._indexes.get(version)
-        if index is None:
-            index = SearchIndex(documents(), self._synonyms)
-            self._indexes[version] = index
-            while len(self._indexes) > self._keep:
-                # Safe to close: a search runs to completion without yielding to the loop.
-                self._indexes.popitem(last=False)[1].close()
+        if index is not None:
+            return index
+        async with self._lock:
+            index = self._indexes.get(version)
+            if index is None:
+                index = await anyio.to_thread.run_sync(SearchIndex, documents(), self._synonyms)
+                self._indexes[version] = index
+                while len(self._indexes) > self._keep:
+                    # Safe to close: a search runs to completion without yielding to the loop.
+                    self._indexes.popitem(last=False)[1].close()
         return index

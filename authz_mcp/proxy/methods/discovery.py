@@ -68,7 +68,7 @@ async def call_tool(gateway: Gateway, call: Call) -> JSONObject:
         view = await _search_view(gateway, call)
         if view is not None:
             if name == FIND_TOOLS:
-                return _find_tools(gateway, call, view)
+                return await _find_tools(gateway, call, view)
             return await invoke.call_tool(gateway, _unwrapped(call))
     return await invoke.call_tool(gateway, call)
 
@@ -102,7 +102,7 @@ def find(index: SearchIndex, view: PermittedView, request: FindRequest) -> list[
     return [entry for name in names if (entry := view.catalog.get(Kind.TOOLS, name)) is not None]
 
 
-def _find_tools(gateway: Gateway, call: Call, view: PermittedView) -> JSONObject:
+async def _find_tools(gateway: Gateway, call: Call, view: PermittedView) -> JSONObject:
     started = time.perf_counter()
     try:
         request = parse_find_arguments(call.params.get("arguments"))
@@ -110,7 +110,7 @@ def _find_tools(gateway: Gateway, call: Call, view: PermittedView) -> JSONObject
         _audit_find(gateway, call, started, f"bad arguments: {exc}")
         return tool_error(str(exc))
     catalog = view.catalog
-    index = gateway.search_index.get(catalog.version, lambda: documents(catalog))
+    index = await gateway.search_index.get(catalog.version, lambda: documents(catalog))
     found = find(index, view, request)
     visible = len(view.visible[Kind.TOOLS])
     _audit_find(gateway, call, started, f"search: {len(found)} of {visible} permitted tools")
