@@ -20,6 +20,7 @@ INTERNAL_ERROR = -32603
 SERVER_UNAVAILABLE = -32001
 REQUEST_CANCELLED = -32800
 RESOURCE_NOT_FOUND = -32002
+RATE_LIMITED = -32029
 # Reserved for the MCP specification (2026-07-28 basic/index "Error Codes").
 HEADER_MISMATCH = -32020
 MISSING_REQUIRED_CLIENT_CAPABILITY = -32021
@@ -149,6 +150,25 @@ class StoreUnavailable(GatewayError):
 
     def headers(self) -> dict[str, str]:
         return {"Retry-After": "1"}
+
+
+class RateLimited(GatewayError):
+    """Over a rate limit: `retry_after` seconds until the next request may pass. A whole HTTP
+    request refused is 429 with Retry-After (RFC 6585 §4); one call refused inside a reply is
+    a JSON-RPC error whose data says when to retry."""
+
+    http_status = 429
+    jsonrpc_code = RATE_LIMITED
+    public_message = "Rate limit exceeded"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(
+            f"Rate limit exceeded; retry after {retry_after} s", data={"retryAfter": retry_after}
+        )
+        self.retry_after = retry_after
+
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
 
 
 # --- authentication (RFC 6750) ------------------------------------------------

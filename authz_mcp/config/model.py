@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from authz_mcp.config.operations import LoggingConfig, MetricsConfig, TracingConfig
+from authz_mcp.config.operations import LimitsConfig, LoggingConfig, MetricsConfig, TracingConfig
 
 _UPSTREAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
@@ -256,6 +256,7 @@ class Config(_Frozen):
     metrics: MetricsConfig = Field(default_factory=MetricsConfig)
     tracing: TracingConfig = Field(default_factory=TracingConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
 
     @field_validator("upstreams")
     @classmethod
@@ -266,6 +267,13 @@ class Config(_Frozen):
                     f"upstream name {name!r} must be 1-32 letters, digits, '_' or '-', starting alnum"
                 )
         return value
+
+    @model_validator(mode="after")
+    def _limited_upstreams_exist(self) -> Config:
+        unknown = sorted(set(self.limits.upstreams) - set(self.upstreams))
+        if unknown:
+            raise ValueError(f"limits.upstreams: unknown upstream(s) {unknown}")
+        return self
 
     @model_validator(mode="after")
     def _some_authentication(self) -> Config:

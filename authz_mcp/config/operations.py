@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
@@ -14,7 +14,7 @@ class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
 
-def _read_only(value: Mapping[str, str]) -> Mapping[str, str]:
+def _read_only(value: Mapping[str, Any]) -> Mapping[str, Any]:
     return MappingProxyType(dict(value))
 
 
@@ -52,3 +52,36 @@ class LoggingConfig(_Frozen):
     format: Literal["text", "json"] = "text"
     # One line per HTTP request (never a token; session ids shortened as in the audit log).
     access_log: bool = True
+
+
+def _rate(value: str) -> str:
+    from limits import parse
+
+    try:
+        parse(value)
+    except ValueError as exc:
+        raise ValueError(f"{value!r} is not a rate such as 600/minute or 10 per second") from exc
+    return value
+
+
+Rate = Annotated[str, AfterValidator(_rate)]
+
+
+class LimitsConfig(_Frozen):
+    """Rate limits, counted in memory or, with a Redis store, shared by every replica."""
+
+    per_user: Rate | None = None
+    # Per user and tool: policy object patterns (`<upstream>/tools/<name>`, `*` wildcard).
+    tools: Annotated[Mapping[str, Rate], AfterValidator(_read_only)] = Field(default_factory=dict)
+
+    @field_validator("tools")
+    @classmethod
+    def _patterns(cls, value: Mapping[str, str]) -> Mapping[str, str]:
+        for pattern in value:
+            parts = pattern.split("/", 2)
+            if len(parts) != 3 or parts[1] != "tools" or not parts[2] or "*" in pattern[:-1]:
+                raise ValueError(f"{pattern!r} must be <upstream>/tools/<name>, '*' only at the end")
+        return value
+
+    # All users together, per upstream: protects the upstream server.
+    upstreams: Annotated[Mapping[str, Rate], AfterValidator(_read_only)] = Field(default_factory=dict)

@@ -121,6 +121,8 @@ class McpEndpoint:
             raise BodyTooLarge()
         identity = await self._authenticate(scope)
         message = _parse(await read_body(receive, self.max_body))
+        method = message.get("method") if isinstance(message, dict) else None
+        await self.gateway.admit(identity, header(scope, SESSION_HEADER), str(method or "response"))
         if is_modern(scope, message):
             # 2026-07-28 (basic/versioning, dual-era servers): a request carrying the
             # modern version or `_meta` envelope, and no session, is served statelessly.
@@ -154,6 +156,7 @@ class McpEndpoint:
             raise NotAcceptable()
         identity = await self._authenticate(scope)
         session = await self._session(scope, identity)
+        await self.gateway.admit(identity, session.session_id, "GET stream")
         stream = EventStream(send)
         # One bound method for attach and detach: detach compares outboxes by identity.
         outbox = stream.send

@@ -13,6 +13,7 @@ import time
 from collections import Counter, defaultdict
 from collections.abc import Mapping
 from functools import partial
+from typing import NoReturn
 
 import anyio
 from anyio.abc import TaskGroup
@@ -37,6 +38,7 @@ from authz_mcp.proxy.parked import ParkedExchanges
 from authz_mcp.proxy.refresher import CatalogRefresher
 from authz_mcp.proxy.relay import InFlight, PendingClientRequests
 from authz_mcp.proxy.view import PermittedView, ViewCache
+from authz_mcp.ratelimit import RateLimits, Refusal
 from authz_mcp.sessions import SessionRecord, SessionStore, is_principal_session_id
 from authz_mcp.upstream.base import SHARED_SESSION, Upstream
 
@@ -59,6 +61,7 @@ class Gateway:
         self.config = config
         self.metrics = metrics if metrics is not None else Metrics()
         self.tracing = tracing if tracing is not None else Tracing(config.tracing)
+        self.limits = RateLimits(config.limits, config.store)
         self.policy = policy
         self.store = store
         self.upstreams = dict(upstreams)
@@ -192,6 +195,37 @@ class Gateway:
         for the paths that run inside a refresh or deliver an upstream's notifications."""
         return self.views.get(self.catalogs.catalog, self.policy, identity)
 
+    # --- rate limits -------------------------------------------------------------
+
+    async def admit(self, identity: Identity, session: str | None, method: str) -> None:
+        """Count one HTTP request against the user's limit; RateLimited (429) when over it."""
+        if self.limits.enabled:
+            refusal = await self.limits.check_user(identity.key)
+            if refusal is not None:
+                self.refuse(refusal, identity, session, method, None, None)
+
+    def refuse(
+        self,
+        refusal: Refusal,
+        identity: Identity,
+        session: str | None,
+        method: str,
+        upstream: str | None,
+        item: object,
+    ) -> NoReturn:
+        self.metrics.rate_limited.labels(refusal.limit).inc()
+        self.audit.record(
+            identity=identity,
+            session=session,
+            method=method,
+            upstream=upstream,
+            item=item if isinstance(item, str) else None,
+            allowed=False,
+            reason=f"rate limit: {refusal.rule}",
+            retry_after=refusal.error.retry_after,
+        )
+        raise refusal.error
+
     # --- routing -----------------------------------------------------------------
 
     def timeout_for(self, upstream: str) -> float:
@@ -218,6 +252,14 @@ class Gateway:
 
     async def forward(self, call: Call, upstream_name: str, method: str, params: JSONObject) -> JSONObject:
         """Send a request upstream on the client's behalf, bridging the two eras (bridge.py)."""
+        if self.limits.enabled:
+            name = params.get("name")
+            refusal = await self.limits.check_forward(
+                call.identity.key, upstream_name, method, name if isinstance(name, str) else None
+            )
+            if refusal is not None:
+                call.decision = "rate_limited"
+                self.refuse(refusal, call.identity, call.session_key, method, upstream_name, name)
         started = time.perf_counter()
         try:
             return await bridge.forward(self, call, upstream_name, method, params)
