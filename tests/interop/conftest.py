@@ -64,11 +64,14 @@ async def observe(client: Client, requests: Iterable[Request], prefix: str = "")
 
 def observe_direct(servers: Mapping[str, tuple[Any, tuple[Request, ...]]]) -> dict[str, Direct]:
     """Connect the Python SDK straight to every server at once; list everything and send each
-    server's representative requests. `servers` maps a name to (StdioServer or URL, requests)."""
+    server's representative requests. `servers` maps a name to (a StdioServer, a URL, or a
+    factory of a client target, and the requests)."""
     found: dict[str, Direct] = {}
 
     async def one(name: str, server: Any, requests: tuple[Request, ...]) -> None:
-        target = server.params() if isinstance(server, StdioServer) else server
+        target = (
+            server.params() if isinstance(server, StdioServer) else server() if callable(server) else server
+        )
         async with Client(target, mode="legacy") as client:
             found[name] = Direct(await catalog(client), await observe(client, requests))
 
@@ -92,8 +95,8 @@ class Setup:
     gateway: GatewayProcess
     direct: dict[str, Direct]
     mint: Mint
-    # What a direct client connects to, per server: a URL or stdio parameters.
-    targets: dict[str, Any] = field(default_factory=dict)
+    # Per server, a factory of what a direct `mcp.Client` connects to.
+    targets: dict[str, Callable[[], Any]] = field(default_factory=dict)
 
 
 @contextlib.contextmanager

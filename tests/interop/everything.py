@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from mcp.client.sse import sse_client
@@ -82,18 +82,19 @@ POLICY = (
 
 
 @contextlib.contextmanager
-def everything(transport: str) -> Iterator[tuple[Any, dict[str, Any]]]:
-    """server-everything over `transport` (stdio, streamableHttp or sse): what a direct client
-    connects to (used once), and the gateway's upstream config for it."""
+def everything(transport: str) -> Iterator[tuple[Callable[[], Any], dict[str, Any]]]:
+    """server-everything over `transport` (stdio, streamableHttp or sse): a factory of what a
+    direct `mcp.Client` connects to (a transport can be entered once), and the gateway's
+    upstream config for it."""
     if transport == "stdio":
         server = everything_stdio()
-        yield server.params(), server.upstream()
+        yield server.params, server.upstream()
         return
     with running_everything_http(transport) as http:
         if transport == "sse":
-            yield sse_client(http.url, timeout=30.0), {"transport": "sse", "url": http.url}
+            yield lambda: sse_client(http.url, timeout=30.0), {"transport": "sse", "url": http.url}
         else:
-            yield http.url, {"transport": "streamable-http", "url": http.url}
+            yield lambda: http.url, {"transport": "streamable-http", "url": http.url}
 
 
 def limited_view(direct: Catalog) -> Catalog:

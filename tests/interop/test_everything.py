@@ -12,8 +12,19 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.interop.compare import assert_answers_like_a_missing_one, assert_same_catalog, catalog, outcome
-from tests.interop.conftest import MODULE_TIMEOUT, Setup, interop_gateway, observe, observe_direct
+from tests.interop.compare import (
+    assert_answers_like_a_missing_one,
+    assert_same_catalog,
+    catalog,
+    outcome,
+)
+from tests.interop.conftest import (
+    MODULE_TIMEOUT,
+    Setup,
+    interop_gateway,
+    observe,
+    observe_direct,
+)
 from tests.interop.everything import (
     HIDDEN,
     POLICY,
