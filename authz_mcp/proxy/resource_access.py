@@ -13,7 +13,7 @@ from typing import Any
 
 from authz_mcp.observability.audit import AuditLog
 from authz_mcp.policy import Decision, UriRefusal, canonical_uri
-from authz_mcp.proxy.catalog import Entry, Kind
+from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.view import PermittedView
 
@@ -69,12 +69,12 @@ def resource_access(view: PermittedView, uri: str) -> ResourceAccess:
     return ResourceAccess(uri, canonical, upstream, decision)
 
 
-def template_access(view: PermittedView, uri: str) -> tuple[ResourceAccess, Entry] | None:
-    """The access to a listed URI template that `uri` names (a completion ref), if it names one."""
+def template_access(view: PermittedView, uri: str) -> ResourceAccess | None:
+    """The access to the listed URI template that `uri` names (a completion ref), if it names one."""
     canonical = canonical_uri(uri, template=True)
     if isinstance(canonical, UriRefusal):
         return None
     entry, decision = view.lookup(Kind.TEMPLATES, canonical)
     if entry is None:
         return None
-    return ResourceAccess(uri, canonical, entry.upstream, decision), entry
+    return ResourceAccess(uri, canonical, entry.upstream, decision)

@@ -148,8 +148,7 @@ async def complete(gateway: Gateway, call: Call) -> JSONObject:
         )
     if ref.get("type") == "ref/resource":
         uri = _string_param(ref, "uri")
-        template = template_access(view, uri)
-        access = template[0] if template is not None else resource_access(view, uri)
+        access = template_access(view, uri) or resource_access(view, uri)
         access.audit(gateway.audit, call, started)
         if not access.allowed or access.canonical is None or access.upstream is None:
             raise ResourceNotFound(data={"uri": uri})
