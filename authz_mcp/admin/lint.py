@@ -6,7 +6,8 @@
   (`demo/resources/FILES://x/./*`): such a rule never matches, and a deny that
   never matches protects nothing.
 - warnings: a pattern matching nothing in the live catalog, an allow rule fully
-  shadowed by denies, a role that is assigned but grants nothing.
+  shadowed by denies, a role that is assigned but grants nothing, a subject that
+  holds rules but can match no one (`role: analyst`, a role nobody is given).
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ def lint(engine: PolicyEngine, upstreams: Sequence[str], catalog: Catalog | None
         reason = "a custom model: only role checks ran (objects and shadowing follow its matcher)"
         findings.append(Finding(engine.model.source, 0, "warning", reason))
     findings.extend(_ungranted_roles(engine))
+    findings.extend(_unmatchable_subjects(engine))
     return sorted(findings, key=lambda finding: (finding.source, finding.line))
 
 
@@ -62,17 +64,29 @@ def _upstream_rules(engine: PolicyEngine) -> list[Rule]:
     return [rule for rule in engine.rules if rule.ptype == "p" and rule.fields[2] in KINDS_FOR_ACTION]
 
 
-def _object_problem(rule: Rule, upstreams: Sequence[str]) -> str | None:
-    obj, act = rule.fields[1], rule.fields[2]
+def upstream_problem(obj: str, upstreams: Sequence[str]) -> str | None:
+    """Why the object pattern `obj` can name no configured upstream, or None when it can."""
     pattern = KeyPattern.compile(obj)
     configured = ", ".join(upstreams) or "none"
-    upstream, slash, rest = pattern.prefix.partition("/")
+    upstream, slash, _ = pattern.prefix.partition("/")
     if not slash:
         if pattern.wildcard and any(name.startswith(upstream) for name in upstreams):
             return None
         return f"no configured upstream matches {obj!r} (configured: {configured})"
     if upstream not in upstreams:
         return f"unknown upstream {upstream!r} (configured: {configured})"
+    return None
+
+
+def _object_problem(rule: Rule, upstreams: Sequence[str]) -> str | None:
+    obj, act = rule.fields[1], rule.fields[2]
+    problem = upstream_problem(obj, upstreams)
+    if problem is not None:
+        return problem
+    pattern = KeyPattern.compile(obj)
+    upstream, slash, rest = pattern.prefix.partition("/")
+    if not slash:
+        return None
     segment, slash, _ = rest.partition("/")
     expected = SEGMENT_FOR_ACTION[act]
     fits = segment == expected if slash else pattern.wildcard and expected.startswith(segment)
@@ -145,6 +159,34 @@ def _ungranted_roles(engine: PolicyEngine) -> list[Finding]:
         for role, rule in first_assignment.items()
         if not subjects.intersection(engine.role_paths((role,)))
     ]
+
+
+def _unmatchable_subjects(engine: PolicyEngine) -> list[Finding]:
+    """Subjects of rules that no request can ever carry.
+
+    A request's subjects are a user id (never `group:`/`role:`-prefixed: such token
+    subjects are refused) and `group:<name>` per group; anything else is reached only
+    through a `g` line. A typo'd subject makes its grants silently disappear."""
+    held = {rule.fields[1] for rule in engine.rules if rule.ptype == "g"}
+    findings: list[Finding] = []
+    seen: set[str] = set()
+    for rule in engine.rules:
+        subject = rule.fields[0]
+        if not rule.ptype.startswith("p") or subject in seen:
+            continue
+        seen.add(subject)
+        if subject in held or subject.startswith("group:") or _plausible_user_id(subject):
+            continue
+        message = (
+            f"subject {subject!r} can never match anyone: it is not a plausible user id, "
+            "not a group:<name>, and no g line assigns it"
+        )
+        findings.append(_finding(rule, "warning", message))
+    return findings
+
+
+def _plausible_user_id(subject: str) -> bool:
+    return bool(subject) and ":" not in subject and not any(char.isspace() for char in subject)
 
 
 def _lines(numbers: Sequence[int]) -> str:

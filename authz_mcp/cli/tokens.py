@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 
+from authz_mcp.admin.lint import upstream_problem
 from authz_mcp.config import Config, load_config
 from authz_mcp.errors import ConfigError, GatewayError, StoreUnavailable
 from authz_mcp.tokens import TokenRecord, TokenService, iso_time, open_token_store
@@ -47,7 +48,9 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     listing = actions.add_parser("list", help="list tokens (never their secrets)")
     listing.add_argument("--config", required=True, help="YAML config file")
     listing.add_argument("--user", help="only this user's tokens")
-    listing.add_argument("--json", action="store_true", help="JSON lines instead of a table")
+    listing.add_argument(
+        "--json", action="store_true", help='one JSON document, {"tokens": [...]}, instead of a table'
+    )
     listing.set_defaults(handler=_run(_list))
 
     revoke = actions.add_parser("revoke", help="revoke a token: it stops working on the next request")
@@ -102,6 +105,11 @@ async def _with_service(command: Command, args: argparse.Namespace, config: Conf
 async def _create(args: argparse.Namespace, config: Config, tokens: TokenService) -> int:
     if not config.auth.personal_tokens:
         raise ConfigError(f"{args.config}: auth.personal_tokens is false; the gateway would refuse the token")
+    for scope in args.scopes or ():
+        problem = upstream_problem(scope, list(config.upstreams))
+        if problem is not None:
+            # A scope naming no upstream narrows the token to nothing: surely a typo.
+            raise ConfigError(f"--scope {scope!r}: {problem}")
     issued = await tokens.create(
         owner=args.user,
         created_by="cli",
@@ -123,8 +131,8 @@ async def _list(args: argparse.Namespace, config: Config, tokens: TokenService) 
     records = await tokens.list_tokens(args.user)
     now = time.time()
     if args.json:
-        for record in records:
-            print(json.dumps(record.public(now)))
+        # The shape of `GET /api/tokens`, so scripts read both the same way.
+        print(json.dumps({"tokens": [record.public(now) for record in records]}, indent=2))
         return 0
     rows = [_COLUMNS, *(_as_row(record, now) for record in records)]
     widths = [max(len(row[i]) for row in rows) for i in range(len(_COLUMNS))]

@@ -115,7 +115,7 @@ def test_an_allow_that_a_deny_fully_covers_for_all_its_holders_is_a_warning(
     ids=["partial-deny", "deny-for-others", "deny-for-another-action"],
 )
 def test_an_allow_that_still_grants_something_is_not_shadowed(lines: list[str]) -> None:
-    policy = engine(*lines, "g, alice, role:x")
+    policy = engine(*lines, "g, alice, role:x", "g, bob, role:other")
     assert [f for f in lint(policy, UPSTREAMS, None) if f.line <= 2] == []
 
 
@@ -143,6 +143,36 @@ def test_a_role_assigned_but_granted_nothing_is_a_warning_at_its_first_assignmen
     findings = lint(policy, UPSTREAMS, None)
     assert [(f.line, f.severity) for f in findings] == [(3, "warning")]
     assert "role:ghost" in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["role: analyst", "role:analyst", "alice smith", "team:eng"],
+    ids=["space-after-prefix", "role-nobody-holds", "space", "unknown-prefix"],
+)
+def test_a_subject_that_can_match_no_one_is_a_warning_at_its_first_rule(subject: str) -> None:
+    policy = engine(
+        "p, role:viewer, demo/tools/echo, call, allow",
+        f"p, {subject}, demo/tools/add, call, allow",
+        f"p, {subject}, demo/tools/echo, call, allow",
+        "g, bob, role:viewer",
+    )
+    findings = lint(policy, UPSTREAMS, None)
+    assert [(f.line, f.severity) for f in findings] == [(2, "warning")]
+    assert repr(subject) in findings[0].message
+
+
+@pytest.mark.parametrize(
+    "subject",
+    ["alice", "auth0|5f7c8ec7", "alice@example.com", "group:finance", "group:Domain Users", "role:viewer"],
+)
+def test_user_ids_groups_and_assigned_roles_can_match(subject: str) -> None:
+    policy = engine(
+        f"p, {subject}, demo/tools/add, call, allow",
+        "p, role:viewer, demo/tools/echo, call, allow",
+        "g, bob, role:viewer",
+    )
+    assert lint(policy, UPSTREAMS, None) == []
 
 
 def test_findings_render_as_file_line_severity_message() -> None:

@@ -37,7 +37,10 @@ def create(config: Path, *args: str) -> str:
 def listed(config: Path, *args: str) -> list[dict[str, Any]]:
     result = run_cli("token", "list", "--config", str(config), "--json", *args)
     assert result.returncode == 0, result.stderr
-    return [json.loads(line) for line in result.stdout.splitlines()]
+    document = json.loads(result.stdout)
+    assert list(document) == ["tokens"]
+    tokens: list[dict[str, Any]] = document["tokens"]
+    return tokens
 
 
 def test_create_prints_the_token_alone_and_list_shows_it_without_the_secret(tmp_path: Path) -> None:
@@ -136,3 +139,18 @@ def test_token_usage_errors_exit_2(args: tuple[str, ...]) -> None:
 
     assert result.returncode == 2
     assert "usage: authz-mcp" in result.stderr
+
+
+def test_list_json_is_one_document_also_when_empty(tmp_path: Path) -> None:
+    assert listed(config_with_store(tmp_path)) == []
+
+
+@pytest.mark.parametrize("scope", ["dmeo/tools/*", "github/tools/create_issue", "zz*"])
+def test_create_refuses_a_scope_naming_no_configured_upstream(tmp_path: Path, scope: str) -> None:
+    config = config_with_store(tmp_path)
+    result = run_cli("token", "create", "--config", str(config), "--user", "alice", "--scope", scope)
+    line = one_error_line(result)
+    assert repr(scope) in line
+    assert "(configured: demo)" in line
+    assert result.stdout == ""
+    assert listed(config) == []
