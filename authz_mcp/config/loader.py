@@ -7,10 +7,12 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import yaml
 from pydantic import ValidationError
 
+from authz_mcp.config.errors import describe
 from authz_mcp.config.model import Config
 from authz_mcp.errors import ConfigError
 
@@ -38,28 +40,6 @@ def expand_env(value: Any, environ: Mapping[str, str], path: str = "") -> Any:
     return value
 
 
-_TRANSPORT_TAGS = frozenset({"stdio", "streamable-http", "sse"})
-
-
-def _config_path(loc: tuple[int | str, ...]) -> str:
-    """The key's path as written in the file: pydantic's location without the
-    transport tag it inserts after an upstream's name."""
-    parts = [
-        part
-        for index, part in enumerate(loc)
-        if not (index == 2 and loc[0] == "upstreams" and part in _TRANSPORT_TAGS)
-    ]
-    return ".".join(str(part) for part in parts) or "<root>"
-
-
-def _describe(error: ValidationError, source: str) -> str:
-    first = error.errors()[0]
-    where = _config_path(tuple(first["loc"]))
-    if first["type"] == "extra_forbidden":
-        return f"{source}: unknown key {where}"
-    return f"{source}: {where}: {first['msg']}"
-
-
 def parse_config(data: Any, *, source: str = "<config>", environ: Mapping[str, str] | None = None) -> Config:
     if data is None:
         data = {}
@@ -72,11 +52,11 @@ def parse_config(data: Any, *, source: str = "<config>", environ: Mapping[str, s
     try:
         return Config.model_validate(expanded)
     except ValidationError as exc:
-        raise ConfigError(_describe(exc, source)) from exc
+        raise ConfigError(describe(exc, expanded, source)) from exc
 
 
 def resolve_relative(config: Config, base: Path) -> Config:
-    """Policy paths in a config file are relative to that file's folder."""
+    """Policy paths and a relative SQLite file in a config file are relative to its folder."""
     policy = config.policy
     model = Path(policy.model)
     file = Path(policy.file)
@@ -86,7 +66,12 @@ def resolve_relative(config: Config, base: Path) -> Config:
             "file": str(file if file.is_absolute() else base / file),
         }
     )
-    return config.model_copy(update={"policy": new_policy})
+    update: dict[str, object] = {"policy": new_policy}
+    store = urlsplit(config.store.url)
+    if store.scheme == "sqlite" and not store.netloc and store.path and not store.path.startswith("/"):
+        # `sqlite:state.db` (no slashes): a file beside the config, like the policy files.
+        update["store"] = config.store.model_copy(update={"url": f"sqlite://{base / store.path}"})
+    return config.model_copy(update=update)
 
 
 def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -> Config:

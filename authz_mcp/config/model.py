@@ -179,6 +179,8 @@ class _UpstreamBase(_Frozen):
     # The MCP era spoken to this upstream: "auto" probes `server/discover` and falls back to
     # `initialize`; "legacy" (2025-11-25 handshake) or "modern" (2026-07-28) pin it.
     protocol: Literal["auto", "legacy", "modern"] = "auto"
+    # While a required upstream is down, /readyz answers 503 (the gateway still serves the rest).
+    required: bool = True
 
     def name_prefix(self, name: str) -> str:
         prefix = name if self.prefix is None else self.prefix
