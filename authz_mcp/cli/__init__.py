@@ -51,5 +51,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"authz-mcp: {exc}", file=sys.stderr)
         return 1
+    except BaseExceptionGroup as group:
+        # A user error raised inside a task group (an upstream that cannot start, say)
+        # is still one line, not the group's nested traceback.
+        matched, _rest = group.split(ConfigError)
+        if matched is None:
+            raise
+        print(f"authz-mcp: {_first_leaf(matched)}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         return 0
+
+
+def _first_leaf(group: BaseExceptionGroup[ConfigError]) -> BaseException:
+    first = group.exceptions[0]
+    return _first_leaf(first) if isinstance(first, BaseExceptionGroup) else first

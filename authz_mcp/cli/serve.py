@@ -6,8 +6,10 @@ import argparse
 import asyncio
 import contextlib
 import logging
+import os
 import signal
 import socket
+import sys
 import threading
 from collections.abc import Callable, Coroutine, Iterator
 from typing import Any
@@ -16,8 +18,11 @@ import uvicorn
 
 from authz_mcp import __version__
 from authz_mcp.config import Config, load_config
+from authz_mcp.errors import ConfigError
 
 logger = logging.getLogger("authz_mcp")
+
+BACKLOG = 2048
 
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -36,15 +41,25 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
     check.set_defaults(handler=_check_command)
 
     demo = commands.add_parser("demo", help="run a demo gateway in front of the bundled example server")
-    demo.add_argument("--port", type=int, default=8080, help="gateway port on 127.0.0.1 (default 8080)")
+    demo.add_argument("--port", type=int, help="gateway port (default: the config's, else 8080)")
+    demo.add_argument(
+        "--config", help="the demo's YAML config (e.g. examples/demo/gateway.yaml); default: built in"
+    )
     demo.set_defaults(handler=_demo_command)
 
 
 def _check_command(args: argparse.Namespace) -> int:
-    from authz_mcp.policy import PolicyEngine
+    from authz_mcp.cli.preflight import preflight
 
     config = load_config(args.config)
-    PolicyEngine.load(config.policy.model, config.policy.file)
+    checked = preflight(config, args.config)
+    for line in (*checked.errors, *checked.warnings):
+        print(line)
+    errors = checked.errors
+    if errors:
+        noun = "error" if len(errors) == 1 else "errors"
+        print(f"authz-mcp: check: {len(errors)} {noun} (listed above)", file=sys.stderr)
+        return 1
     print(f"{args.config}: ok ({len(config.upstreams)} upstreams)")
     return 0
 
@@ -57,20 +72,35 @@ def _positive(value: str) -> int:
 
 
 def _serve_command(args: argparse.Namespace) -> int:
-    from authz_mcp.cli.workers import require_shared_store, run_workers
+    from authz_mcp.cli.preflight import require_clean
+    from authz_mcp.cli.workers import listening_sockets, require_shared_store, run_workers
 
     config = load_config(args.config)
+    require_clean(config, args.config)
     require_shared_store(config, args.workers)
     if args.workers > 1:
         return run_workers(args.config, config, args.workers, args.log_level)
-    run(serve(config))
+    # Bound before anything starts, so a busy port is one line and no upstream is spawned.
+    run(serve(config, sockets=listening_sockets(config)))
     return 0
 
 
 def _demo_command(args: argparse.Namespace) -> int:
     from authz_mcp.demo.run import run_demo
 
-    return run_demo(port=args.port)
+    return run_demo(port=args.port, config_path=args.config)
+
+
+def bind_listener(host: str, port: int) -> socket.socket:
+    """The gateway's listening socket; a port in use or a bad address is a user error."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        listener = socket.create_server((host, port), family=family, backlog=BACKLOG)
+    except OSError as exc:
+        reason = os.strerror(exc.errno) if exc.errno else str(exc)
+        raise ConfigError(f"cannot listen on {host}:{port}: {reason}") from exc
+    listener.set_inheritable(True)
+    return listener
 
 
 def run(main: Coroutine[Any, Any, None]) -> None:

@@ -28,7 +28,6 @@ from authz_mcp.observability.metrics import MULTIPROC_ENV
 logger = logging.getLogger("authz_mcp")
 
 SHARED_STORES = ("redis", "rediss")
-BACKLOG = 2048
 
 
 def require_shared_store(config: Config, workers: int) -> None:
@@ -109,10 +108,9 @@ def listening_sockets(config: Config) -> list[socket.socket]:
 
 
 def _bind(host: str, port: int) -> socket.socket:
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    listener = socket.create_server((host, port), family=family, backlog=BACKLOG)
-    listener.set_inheritable(True)
-    return listener
+    from authz_mcp.cli.serve import bind_listener
+
+    return bind_listener(host, port)
 
 
 def _worker(config_path: str, listeners: list[socket.socket], log_level: str) -> None:

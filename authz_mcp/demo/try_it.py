@@ -42,8 +42,25 @@ def main() -> int:
     if len(sys.argv) != 3:
         print(__doc__, file=sys.stderr)
         return 2
-    asyncio.run(show(sys.argv[1], sys.argv[2]))
+    url, token = sys.argv[1], sys.argv[2]
+    try:
+        asyncio.run(show(url, token))
+    except Exception as exc:  # the script's outermost boundary: one line, never a traceback
+        print(f"try_it: {url}: {reason(exc)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def reason(exc: BaseException) -> str:
+    """The cause a person can act on, out of the SDK's nested exception groups."""
+    while isinstance(exc, BaseExceptionGroup):
+        exc = exc.exceptions[0]
+    if isinstance(exc, MCPError):
+        # A refused token surfaces as the gateway's 401 error message.
+        return f"refused: {exc.error.message}"
+    if isinstance(exc, httpx2.ConnectError):
+        return "cannot connect (is the demo running on that port?)"
+    return f"{type(exc).__name__}: {exc}"
 
 
 if __name__ == "__main__":

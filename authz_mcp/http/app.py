@@ -58,7 +58,16 @@ def build_app(
         stores = {"store": gateway.store.ping}
         if tokens is not None and config.auth.personal_tokens:
             stores["token_store"] = tokens.store.ping
-        ready = True
+        # A required upstream that is down leaves users without tools they are owed;
+        # an optional one only narrows what they see.
+        down = [
+            name
+            for name, upstream in gateway.upstreams.items()
+            if config.upstreams[name].required and not upstream.available
+        ]
+        if down:
+            details["required_upstreams_unavailable"] = down
+        ready = not down
         for name, ping in stores.items():
             try:
                 await ping()

@@ -25,6 +25,7 @@ from authz_mcp.errors import GatewayError, UpstreamFailed, UpstreamUnavailable
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import era, rpc
 from authz_mcp.upstream.base import SHARED_SESSION, Era, MessageSink, UnsolicitedHandler, UpstreamRpcError
+from authz_mcp.upstream.command import resolve_command
 from authz_mcp.upstream.inbox import Inbox
 from authz_mcp.upstream.listen import SubscriptionStream
 from authz_mcp.upstream.modern import modern_request
@@ -174,8 +175,10 @@ class StdioUpstream:
             await anyio.sleep(delay)
 
     async def _run_process(self) -> None:
+        command = self._config.command
+        executable = resolve_command(command, cwd=self._config.cwd, env=self._config.env) or command
         process = await anyio.open_process(
-            [self._config.command, *self._config.args],
+            [executable, *self._config.args],
             env=child_environment(self._config.env),
             cwd=self._config.cwd,
         )

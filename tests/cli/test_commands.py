@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -119,7 +120,10 @@ def colliding_upstreams() -> dict[str, object]:
 
 
 def test_serve_refuses_two_upstreams_exposing_the_same_name(tmp_path: Path) -> None:
-    result = run_cli("serve", "--config", str(write_config(tmp_path, upstreams=colliding_upstreams())))
+    policy = tmp_path / "policy.csv"
+    policy.write_text("p, alice, first/tools/*, call, allow\n", encoding="utf-8")
+    config = write_config(tmp_path, policy=policy, upstreams=colliding_upstreams())
+    result = run_cli("serve", "--config", str(config))
     assert result.returncode == 1
     assert " ready at " not in result.stderr
     assert "Traceback" not in result.stderr
@@ -127,3 +131,70 @@ def test_serve_refuses_two_upstreams_exposing_the_same_name(tmp_path: Path) -> N
     assert last.startswith("authz-mcp: ")
     assert "'first'" in last
     assert "'second'" in last
+
+
+def policy_naming(tmp_path: Path, *rules: str) -> Path:
+    policy = tmp_path / "policy.csv"
+    policy.write_text("".join(f"{rule}\n" for rule in rules), encoding="utf-8")
+    return policy
+
+
+@pytest.mark.parametrize(
+    ("rule", "reason"),
+    [
+        ("p, role:viewer, dmeo/tools/echo, call, allow", "unknown upstream 'dmeo'"),
+        ("p, role:viewer, demo/tool/x, call, allow", "never matches"),
+    ],
+    ids=["unknown-upstream", "action-never-fits"],
+)
+def test_check_finds_the_policy_errors_and_serve_refuses_to_start(
+    tmp_path: Path, rule: str, reason: str
+) -> None:
+    policy = policy_naming(tmp_path, "g, bob, role:viewer", rule)
+    config = write_config(tmp_path, policy=policy)
+
+    checked = run_cli("check", "--config", str(config))
+    served = run_cli("serve", "--config", str(config))
+
+    assert checked.returncode == 1
+    [finding] = checked.stdout.splitlines()
+    assert finding.startswith(f"{policy}:2: error: ")
+    assert reason in finding
+    assert reason in one_error_line(served)
+    assert f"{policy}:2" in one_error_line(served)
+
+
+def test_check_lists_warnings_and_still_says_ok(tmp_path: Path) -> None:
+    policy = policy_naming(tmp_path, "p, role: viewer, demo/tools/echo, call, allow")
+    config = write_config(tmp_path, policy=policy)
+    result = run_cli("check", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    warning, ok = result.stdout.splitlines()
+    assert warning.startswith(f"{policy}:1: warning: subject 'role: viewer' can never match anyone")
+    assert ok == f"{config}: ok (1 upstreams)"
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_an_upstream_command_that_does_not_exist_is_named_in_one_line(tmp_path: Path, command: str) -> None:
+    upstream = {"transport": "stdio", "command": "authz-mcp-surely-not-a-command", "args": ["stdio"]}
+    config = write_config(tmp_path, upstreams={"demo": upstream})
+    result = run_cli(command, "--config", str(config))
+    line = one_error_line(result)
+    # `check` lists every problem on stdout; `serve` names the first in its one line.
+    reported = result.stdout if command == "check" else line
+    assert (
+        f"{config}: upstreams.demo.command: 'authz-mcp-surely-not-a-command': not found on PATH" in reported
+    )
+
+
+@pytest.mark.parametrize("args", [("serve", "--config"), ("demo", "--port")])
+def test_a_busy_port_is_one_line_before_anything_starts(tmp_path: Path, args: tuple[str, str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        config = write_config(tmp_path, server={"host": "127.0.0.1", "port": port})
+        value = str(config) if args[1] == "--config" else str(port)
+        result = run_cli(*args, value)
+    assert one_error_line(result) == f"authz-mcp: cannot listen on 127.0.0.1:{port}: Address already in use"
+    assert "token:" not in result.stdout

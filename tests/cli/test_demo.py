@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from mcp.shared.exceptions import MCPError
 
 from authz_mcp.errors import INVALID_PARAMS
 from tests.support.clients import mcp_client
-from tests.support.gateway import free_port
+from tests.support.gateway import free_port, wait_until
 from tests.support.upstreams import PROJECT_ROOT
 
 START_TIMEOUT = 30.0
@@ -47,12 +48,27 @@ def parse_tokens(banner: list[str]) -> dict[str, str]:
     return tokens
 
 
+EXAMPLE = Path(PROJECT_ROOT) / "examples" / "demo"
+
+
+def example_copy(folder: Path) -> Path:
+    """The repository's demo config, policy and model, copied with a free issuer port."""
+    folder.mkdir()
+    for name in ("model.conf", "policy.csv"):
+        shutil.copy(EXAMPLE / name, folder / name)
+    issuer = f"http://127.0.0.1:{free_port()}"
+    text = (EXAMPLE / "gateway.yaml").read_text(encoding="utf-8").replace("http://127.0.0.1:8079", issuer)
+    (folder / "gateway.yaml").write_text(text, encoding="utf-8")
+    return folder / "gateway.yaml"
+
+
 @contextlib.contextmanager
-def running_demo() -> Iterator[Demo]:
+def running_demo(config: Path | None = None) -> Iterator[Demo]:
     """The demo as a process; yields once the banner is printed and the gateway listens."""
     port = free_port()
+    with_config = ["--config", str(config)] if config is not None else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "authz_mcp", "demo", "--port", str(port)],
+        [sys.executable, "-m", "authz_mcp", "demo", "--port", str(port), *with_config],
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -163,4 +179,33 @@ def test_demo_shuts_down_cleanly_on_sigterm() -> None:
 @pytest.mark.parametrize("name", ["policy.csv", "model.conf"])
 def test_demo_ships_the_repository_policy_files_unchanged(name: str) -> None:
     root = Path(PROJECT_ROOT)
-    assert (root / "authz_mcp" / "demo" / name).read_bytes() == (root / "policies" / name).read_bytes()
+    assert (root / "authz_mcp" / "demo" / name).read_bytes() == (EXAMPLE / name).read_bytes()
+    assert (root / "policies" / name).read_bytes() == (EXAMPLE / name).read_bytes()
+
+
+async def test_the_demo_from_its_config_file_reloads_an_edited_policy(tmp_path: Path) -> None:
+    config = example_copy(tmp_path / "demo")
+    policy = config.with_name("policy.csv")
+    with running_demo(config) as demo:
+        async with mcp_client(demo.url, demo.tokens["carol"]) as carol:
+            assert [str(r.uri) for r in (await carol.list_resources()).resources] == [
+                "demo://finance/payroll"
+            ]
+            policy.write_text(
+                policy.read_text(encoding="utf-8") + "g, carol, role:viewer\n", encoding="utf-8"
+            )
+            wait_until(lambda: any("policy reloaded" in line for line in demo.log), 10, "the reload")
+            uris = {str(r.uri) for r in (await carol.list_resources()).resources}
+    assert "demo://docs/readme" in uris
+
+
+def test_try_it_with_a_bad_token_is_one_line(demo: Demo) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "authz_mcp.demo.try_it", demo.url, "not-a-token"],
+        capture_output=True,
+        text=True,
+        timeout=START_TIMEOUT,
+        check=False,
+    )
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [f"try_it: {demo.url}: refused: malformed token"]

@@ -40,22 +40,31 @@ async def relay() -> AsyncIterator[TcpRelay]:
     await relay.cut()
 
 
-def _config(
-    tmp_path: Path, issuer: RunningIssuer, upstream: str, store_url: str, prefix: str
-) -> dict[str, Any]:
+def _policy(tmp_path: Path) -> Path:
     policy = tmp_path / "policy.csv"
     policy.write_text(
         "p, role:user, many/tools/*, call, allow\np, role:user, many/tools/tool_0013, call, deny\n"
         "g, alice, role:user\n",
         encoding="utf-8",
     )
+    return policy
+
+
+def _config(
+    tmp_path: Path, issuer: RunningIssuer, upstream: str, store_url: str, prefix: str
+) -> dict[str, Any]:
+    policy = _policy(tmp_path)
     return gateway_config(
         tmp_path,
         port=free_port(),
         issuer_url=issuer.url,
         upstreams={
             "many": {"transport": "streamable-http", "url": upstream},
-            "down": {"transport": "streamable-http", "url": f"http://127.0.0.1:{free_port()}/mcp"},
+            "down": {
+                "transport": "streamable-http",
+                "url": f"http://127.0.0.1:{free_port()}/mcp",
+                "required": False,
+            },
         },
         policy={"file": str(policy)},
         store={"url": store_url, "key_prefix": prefix},
@@ -149,3 +158,28 @@ async def test_long_lists_paginate_without_hidden_items(
         first = await alice.request("tools/list")
         foreign = await bob.request("tools/list", {"cursor": first["result"]["nextCursor"]})
         assert foreign["error"]["code"] == -32602
+
+
+async def test_a_required_upstream_down_makes_readyz_unavailable_and_says_which(
+    issuer: RunningIssuer, many_tools_upstream: str, tmp_path: Path
+) -> None:
+    config = gateway_config(
+        tmp_path,
+        port=free_port(),
+        issuer_url=issuer.url,
+        upstreams={
+            "many": {"transport": "streamable-http", "url": many_tools_upstream},
+            "down": {"transport": "streamable-http", "url": f"http://127.0.0.1:{free_port()}/mcp"},
+        },
+        policy={"file": str(_policy(tmp_path))},
+    )
+    with running_gateway(config, tmp_path) as gateway:
+        async with httpx.AsyncClient(timeout=20) as http:
+            ready = await http.get(f"{gateway.base_url}/readyz")
+            alice = RawSession(http, gateway.url, issuer.issuer.mint("alice", audience=gateway.url))
+            await alice.initialize()
+            working = await alice.request("tools/call", {"name": "many__echo", "arguments": {"text": "up"}})
+    assert ready.status_code == 503
+    assert ready.json()["status"] == "unavailable"
+    assert ready.json()["required_upstreams_unavailable"] == ["down"]
+    assert "up" in str(working["result"])
