@@ -13,11 +13,11 @@ import sys
 from collections.abc import Sequence
 
 from authz_mcp import __version__
-from authz_mcp.cli import catalog, policy, serve, tokens
+from authz_mcp.cli import catalog, init, policy, serve, tokens
 from authz_mcp.errors import ConfigError
 from authz_mcp.observability.logs import TEXT_FORMAT
 
-COMMAND_MODULES = (serve, tokens, policy, catalog)
+COMMAND_MODULES = (init, serve, tokens, policy, catalog)
 
 
 def _parser() -> argparse.ArgumentParser:
