@@ -22,7 +22,7 @@ from tests.support.clients import mcp_client
 from tests.support.gateway import free_port, wait_until
 from tests.support.upstreams import PROJECT_ROOT
 
-START_TIMEOUT = 30.0
+START_TIMEOUT = 90.0
 STOP_TIMEOUT = 15.0
 BANNER_END = "Stop with Ctrl-C"
 USER_LINE = re.compile(r"^ {2}(\w+) \(")
