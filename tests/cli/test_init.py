@@ -11,6 +11,8 @@ import yaml
 from tests.cli.runner import one_error_line, run_cli
 
 ISSUER = "https://idp.example.com/realms/acme"
+# Some tests run the command line three or four times; each run is bounded by RUN_TIMEOUT.
+pytestmark = pytest.mark.timeout(300)
 
 
 def init(folder: Path, *args: str) -> None:
