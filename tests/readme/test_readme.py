@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -235,13 +236,14 @@ async def test_claude_desktops_mcp_remote_config_reaches_the_demo(demo: Demo, tm
 
 
 def test_the_config_and_policy_examples_load(tmp_path: Path) -> None:
-    environ = {"AUTHZ_MCP_SECRET_KEY": "k" * 32, "REMOTE_TOKEN": "t"}
     [config] = [b for b in section_blocks("Config", "yaml")]
+    environ = {name: "k" * 32 for name in re.findall(r"\$\{(\w+)\}", config.text)}
     parse_config(yaml.safe_load(config.text), source="README", environ=environ)
     model = (ROOT / "policies" / "model.conf").read_text(encoding="utf-8")
     for block in [b for b in blocks() if b.language == "csv"]:
         PolicyEngine.from_text(model, block.text, policy_source=f"README.md:{block.line}")
-    for block in [b for b in blocks() if b.language in ("yaml", "json")]:
+    # Blocks with "…" show the shape of a longer document; the others are complete.
+    for block in [b for b in blocks() if b.language in ("yaml", "json") and "…" not in b.text]:
         (yaml.safe_load if block.language == "yaml" else json.loads)(block.text)
 
 
@@ -263,7 +265,7 @@ def test_the_walk_through_puts_the_gateway_in_front_of_the_filesystem_server(
     commands = [c for c in shell_commands(check_and_run) if not c.startswith("authz-mcp serve")]
     checked = run_block(Block("sh", "\n".join(commands) + "\n", "", 0), demo, tmp_path, "")
     assert checked.returncode == 0, checked.stderr
-    assert "filesystem\n  tool      filesystem__read_text_file" in checked.stdout
+    assert "  tool      filesystem__read_text_file\n" in checked.stdout
     [csv] = section_blocks(WALK_THROUGH, "csv")
     with (tmp_path / "policy.csv").open("a", encoding="utf-8") as policy:
         policy.write(csv.text)
