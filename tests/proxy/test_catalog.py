@@ -171,3 +171,32 @@ def test_unparseable_template_is_listed_but_routes_nothing() -> None:
     built, _ = catalog(lists("a", templates=[template("demo://users/{unclosed")]))
     assert list(built.entries[Kind.TEMPLATES]) == ["demo://users/{unclosed"]
     assert built.route_resource("demo://users/7") is None
+
+
+def test_resources_and_templates_are_keyed_and_decided_on_in_canonical_form() -> None:
+    built, _ = catalog(
+        lists(
+            "fs",
+            resources=[resource("FILE:///srv/docs/%72eadme.md")],
+            templates=[template("FILE:///srv/./{path}")],
+        )
+    )
+    listed = built.get(Kind.RESOURCES, "file:///srv/docs/readme.md")
+    produced = built.get(Kind.TEMPLATES, "file:///srv/{path}")
+    assert listed is not None
+    assert produced is not None
+    # Clients see the upstream's own spelling; the policy and routing see the canonical one.
+    assert (listed.item["uri"], listed.object) == (
+        "FILE:///srv/docs/%72eadme.md",
+        "fs/resources/file:///srv/docs/readme.md",
+    )
+    assert (produced.item["uriTemplate"], produced.object) == (
+        "FILE:///srv/./{path}",
+        "fs/resources/file:///srv/{path}",
+    )
+    assert built.route_resource("file:///srv/other.md") == "fs"
+
+
+def test_a_listed_resource_whose_uri_has_no_canonical_form_is_not_offered() -> None:
+    built, _ = catalog(lists("fs", resources=[resource("file:///srv/a%2Fb"), resource("file:///srv/ok")]))
+    assert list(built.entries[Kind.RESOURCES]) == ["file:///srv/ok"]
