@@ -8,6 +8,7 @@ import pytest
 
 from tests.support.issuer import RunningIssuer, running_issuer
 from tests.support.redis import redis_key_prefix
+from tests.support.redis_servers import RedisCluster, redis_server_binary, running_cluster
 
 
 @pytest.fixture
@@ -22,3 +23,12 @@ def issuer() -> Iterator[RunningIssuer]:
     """A development issuer whose JWKS is served over HTTP on loopback."""
     with running_issuer() as running:
         yield running
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisCluster]:
+    """Three real redis-server masters in cluster mode, shared by the tests that need one."""
+    if redis_server_binary() is None:
+        pytest.skip("redis-server is not installed")
+    with running_cluster(tmp_path_factory.mktemp("redis-cluster")) as cluster:
+        yield cluster

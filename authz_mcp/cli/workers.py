@@ -27,7 +27,7 @@ from authz_mcp.observability.metrics import MULTIPROC_ENV
 
 logger = logging.getLogger("authz_mcp")
 
-SHARED_STORES = ("redis", "rediss")
+SHARED_STORES = ("redis", "rediss", "redis+sentinel", "redis+cluster")
 
 
 def require_shared_store(config: Config, workers: int) -> None:

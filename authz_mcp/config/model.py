@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from authz_mcp.config.operations import LimitsConfig, LoggingConfig, MetricsConfig, TracingConfig
+from authz_mcp.config.redis_urls import cluster_nodes, parse_sentinel_url
 
 _UPSTREAM_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$")
 
@@ -158,8 +159,14 @@ class StoreConfig(_Frozen):
     @classmethod
     def _scheme(cls, value: str) -> str:
         scheme = urlsplit(value).scheme
-        if scheme not in ("memory", "sqlite", "redis", "rediss"):
-            raise ValueError("must start with memory://, sqlite:/// or redis://")
+        if scheme not in ("memory", "sqlite", "redis", "rediss", "redis+sentinel", "redis+cluster"):
+            raise ValueError(
+                "must start with memory://, sqlite:///, redis://, rediss://, redis+sentinel:// or redis+cluster://"
+            )
+        if scheme == "redis+sentinel":
+            parse_sentinel_url(value)
+        elif scheme == "redis+cluster":
+            cluster_nodes(value)
         return value
 
 

@@ -14,12 +14,19 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from limits import RateLimitItem, parse
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import (
+    MemoryStorage,
+    RedisClusterStorage,
+    RedisSentinelStorage,
+    RedisStorage,
+    Storage,
+)
 from limits.aio.strategies import MovingWindowRateLimiter
 from limits.errors import StorageError
 
 from authz_mcp.config import StoreConfig
 from authz_mcp.config.operations import LimitsConfig
+from authz_mcp.config.redis_urls import CLUSTER_SCHEME, SENTINEL_SCHEME, parse_sentinel_url
 from authz_mcp.errors import RateLimited, StoreUnavailable
 from authz_mcp.policy.keymatch import KeyPattern
 
@@ -88,12 +95,32 @@ def _id(user_key: str) -> str:
 
 def _storage(store: StoreConfig) -> Storage:
     parts = urlsplit(store.url)
+    prefix = f"{store.key_prefix}limits"
+    if parts.scheme == SENTINEL_SCHEME:
+        sentinel = parse_sentinel_url(store.url)
+        hosts = ",".join(f"{host}:{port}" for host, port in sentinel.sentinels)
+        return RedisSentinelStorage(
+            f"async+redis+sentinel://{hosts}",
+            wrap_exceptions=True,
+            implementation="redispy",
+            key_prefix=prefix,
+            service_name=sentinel.master,
+            use_replicas=False,
+            socket_timeout=2.0,
+            socket_connect_timeout=2.0,
+            # An empty password sends no AUTH (redis-py authenticates only with a password).
+            password=sentinel.password or "",
+        )
+    if parts.scheme == CLUSTER_SCHEME:
+        return RedisClusterStorage(
+            f"async+{store.url}", wrap_exceptions=True, implementation="redispy", key_prefix=prefix
+        )
     if parts.scheme in ("redis", "rediss"):
         return RedisStorage(
             f"async+{store.url}",
             wrap_exceptions=True,
             implementation="redispy",
-            key_prefix=f"{store.key_prefix}limits",
+            key_prefix=prefix,
             socket_timeout=2.0,
             socket_connect_timeout=2.0,
         )

@@ -20,7 +20,6 @@ import os
 import secrets
 import socket
 from collections.abc import Awaitable, Callable
-from urllib.parse import urlsplit
 
 import anyio
 import redis.asyncio
@@ -28,7 +27,7 @@ from anyio.abc import TaskStatus
 from redis.exceptions import RedisError
 
 from authz_mcp.config import StoreConfig
-from authz_mcp.store.redis import connect
+from authz_mcp.store.redis import connect, is_redis
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +50,7 @@ class PolicyChannel:
     @classmethod
     def open(cls, config: StoreConfig) -> PolicyChannel | None:
         """The channel of the Redis store `config` names; None for a single-process store."""
-        if urlsplit(config.url).scheme not in ("redis", "rediss"):
+        if not is_redis(config.url):
             return None
         client = connect(config.url, health_check_seconds=int(_IDLE_SECONDS))
         return cls(client, f"{config.key_prefix}policy-changed")

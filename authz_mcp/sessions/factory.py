@@ -8,16 +8,16 @@ from authz_mcp.config.model import StoreConfig
 from authz_mcp.sessions.memory import MemorySessionStore
 from authz_mcp.sessions.redis import RedisSessionStore
 from authz_mcp.sessions.store import SessionStore
-from authz_mcp.store.redis import connect
+from authz_mcp.store.redis import connect, is_redis
 
 
 def open_session_store(config: StoreConfig, *, idle_seconds: int) -> SessionStore:
     """The session store for `config.url`.
 
     - `memory://`: sessions in this process.
-    - `redis://`, `rediss://`: sessions in Redis under `config.key_prefix`, so any
-      replica can serve any session. Nothing is sent until the first call; use
-      `ping()` to check the connection.
+    - `redis://`, `rediss://`, `redis+sentinel://`, `redis+cluster://`: sessions in Redis
+      under `config.key_prefix`, so any replica can serve any session. Nothing is sent until
+      the first call; use `ping()` to check the connection.
     - `sqlite:///...`: sessions stay in memory. Sessions are ephemeral (a client
       re-initializes after a 404), so a single-machine deployment gains nothing
       by writing them to disk; the sqlite file holds what must survive a
@@ -26,7 +26,7 @@ def open_session_store(config: StoreConfig, *, idle_seconds: int) -> SessionStor
     scheme = urlsplit(config.url).scheme
     if scheme in ("memory", "sqlite"):
         return MemorySessionStore(idle_seconds)
-    if scheme in ("redis", "rediss"):
+    if is_redis(config.url):
         client = connect(config.url)
         return RedisSessionStore(client, key_prefix=config.key_prefix, idle_seconds=idle_seconds)
     raise ValueError(f"unsupported store URL scheme {scheme!r}")

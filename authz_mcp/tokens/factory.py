@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from authz_mcp.config.model import StoreConfig
 from authz_mcp.errors import ConfigError
-from authz_mcp.store.redis import connect
+from authz_mcp.store.redis import connect, is_cluster, is_redis
 from authz_mcp.tokens.memory import MemoryTokenStore
 from authz_mcp.tokens.redis import RedisTokenStore
 from authz_mcp.tokens.sqlite import SqliteTokenStore
@@ -19,16 +19,20 @@ def open_token_store(config: StoreConfig) -> TokenStore:
     - `memory://`: tokens live and die with this process.
     - `sqlite:///path/state.db`: tokens in that file (an absolute path), kept across restarts
       and shared with `authz-mcp token` commands on the same machine.
-    - `redis://`, `rediss://`: tokens in Redis under `config.key_prefix`, seen by every replica.
+    - `redis://`, `rediss://`, `redis+sentinel://`, `redis+cluster://`: tokens in Redis under
+      `config.key_prefix`, seen by every replica.
     """
     parts = urlsplit(config.url)
     if parts.scheme == "memory":
         return MemoryTokenStore()
     if parts.scheme == "sqlite":
         return SqliteTokenStore(sqlite_path(config.url))
-    if parts.scheme in ("redis", "rediss"):
+    if is_redis(config.url):
         client = connect(config.url)
-        return RedisTokenStore(client, key_prefix=config.key_prefix)
+        # Redis Cluster: a token's keys (record, id, owner and global indexes) are written
+        # together by one script, so they share one hash tag and live in one slot.
+        prefix = f"{config.key_prefix}{{tokens}}:" if is_cluster(config.url) else config.key_prefix
+        return RedisTokenStore(client, key_prefix=prefix)
     raise ConfigError(f"store.url: unsupported scheme {parts.scheme!r}")
 
 

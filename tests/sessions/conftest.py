@@ -17,8 +17,12 @@ import pytest
 import redis.asyncio
 from redis.exceptions import RedisError
 
+from authz_mcp.config import StoreConfig
 from authz_mcp.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from authz_mcp.sessions.factory import open_session_store
+from authz_mcp.store.redis import connect
 from tests.support.redis import REDIS_URL
+from tests.support.redis_servers import RedisCluster
 
 IDLE_SECONDS = 600
 
@@ -93,9 +97,11 @@ def memory_harness() -> StoreHarness:
     return StoreHarness(store, age, dump)
 
 
-def redis_harness(space: RedisSpace) -> StoreHarness:
-    client = redis.asyncio.from_url(REDIS_URL, decode_responses=True)
-    store = RedisSessionStore(client, key_prefix=space.prefix, idle_seconds=IDLE_SECONDS)
+def redis_harness(space: RedisSpace, store: SessionStore | None = None) -> StoreHarness:
+    """`store` defaults to the Redis store on the shared test Redis, under the space's prefix."""
+    if store is None:
+        client = redis.asyncio.from_url(REDIS_URL, decode_responses=True)
+        store = RedisSessionStore(client, key_prefix=space.prefix, idle_seconds=IDLE_SECONDS)
 
     async def age(seconds: float) -> None:
         # Shortening the TTL is time passing, as far as the store can tell;
@@ -115,11 +121,34 @@ def redis_harness(space: RedisSpace) -> StoreHarness:
     return StoreHarness(store, age, dump)
 
 
-@pytest.fixture(params=["memory", "redis"])
+@asynccontextmanager
+async def open_cluster_space(cluster: RedisCluster) -> AsyncIterator[RedisSpace]:
+    """A RedisSpace in the cluster: its admin client scans every master."""
+    admin = connect(cluster.url)
+    space = RedisSpace(admin, f"authz-mcp-test:{uuid4().hex}:")
+    try:
+        yield space
+    finally:
+        for key in await space.keys():
+            await admin.delete(key)
+        await admin.aclose()
+
+
+def cluster_harness(space: RedisSpace, cluster: RedisCluster) -> StoreHarness:
+    """The session store as the gateway opens it for a `redis+cluster://` URL."""
+    config = StoreConfig(url=cluster.url, key_prefix=space.prefix)
+    return redis_harness(space, open_session_store(config, idle_seconds=IDLE_SECONDS))
+
+
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[StoreHarness]:
     async with AsyncExitStack() as stack:
         if request.param == "memory":
             made = memory_harness()
+        elif request.param == "cluster":
+            cluster = request.getfixturevalue("redis_cluster")
+            space = await stack.enter_async_context(open_cluster_space(cluster))
+            made = cluster_harness(space, cluster)
         else:
             made = redis_harness(await stack.enter_async_context(open_redis_space()))
         stack.push_async_callback(made.store.aclose)

@@ -17,8 +17,10 @@ from typing import Any
 import pytest
 import redis.asyncio
 
+from authz_mcp.config import StoreConfig
 from authz_mcp.tokens import MemoryTokenStore, RedisTokenStore, SqliteTokenStore, TokenStore
-from tests.sessions.conftest import RedisSpace, open_redis_space
+from authz_mcp.tokens.factory import open_token_store
+from tests.sessions.conftest import RedisSpace, open_cluster_space, open_redis_space
 from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
 from tests.support.issuer import RunningIssuer
 from tests.support.redis import REDIS_URL
@@ -56,8 +58,12 @@ def sqlite_harness(path: Path) -> TokenStoreHarness:
     return TokenStoreHarness(store, dump, reopen=lambda: SqliteTokenStore(str(path)))
 
 
-def redis_harness(space: RedisSpace) -> TokenStoreHarness:
+def redis_harness(space: RedisSpace, url: str | None = None) -> TokenStoreHarness:
+    """On the shared test Redis, or opened as the gateway opens the store at `url`."""
+
     def connect() -> TokenStore:
+        if url is not None:
+            return open_token_store(StoreConfig(url=url, key_prefix=space.prefix))
         return RedisTokenStore(
             redis.asyncio.from_url(REDIS_URL, decode_responses=True), key_prefix=space.prefix
         )
@@ -77,13 +83,16 @@ def redis_harness(space: RedisSpace) -> TokenStoreHarness:
     return TokenStoreHarness(connect(), dump, reopen=connect)
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis"])
+@pytest.fixture(params=["memory", "sqlite", "redis", "cluster"])
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TokenStoreHarness]:
     async with AsyncExitStack() as stack:
         if request.param == "memory":
             made = memory_harness()
         elif request.param == "sqlite":
             made = sqlite_harness(tmp_path / "state.db")
+        elif request.param == "cluster":
+            cluster = request.getfixturevalue("redis_cluster")
+            made = redis_harness(await stack.enter_async_context(open_cluster_space(cluster)), cluster.url)
         else:
             made = redis_harness(await stack.enter_async_context(open_redis_space()))
         stack.push_async_callback(made.store.aclose)
