@@ -195,7 +195,7 @@ def running_sentinels(tmp_path: Path) -> Iterator[SentinelSetup]:
 
         def replicating() -> bool:
             with master.client() as client:
-                return "connected_slaves:1" in client.execute_command("INFO", "replication")
+                return int(client.info("replication")["connected_slaves"]) >= 1
 
         wait_for(replicating, "the replica to connect")
         setup = SentinelSetup(master, replica)
