@@ -15,11 +15,16 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
+OWS = " \t"
+"""RFC 9110 §5.6.3 optional whitespace, which §5.5 excludes from a field value."""
+
+
 def header(scope: Scope, name: bytes) -> str | None:
-    """The first value of a request header (names compared in lower case)."""
+    """The first value of a request header (names compared in lower case), without the
+    surrounding whitespace that is not part of a field value (RFC 9110 §5.5)."""
     for key, value in scope.get("headers", ()):
         if key == name:
-            return str(value.decode("latin-1"))
+            return str(value.decode("latin-1")).strip(OWS)
     return None
 
 

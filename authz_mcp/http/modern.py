@@ -26,7 +26,7 @@ from authz_mcp.errors import (
     UnknownModernMethod,
     jsonrpc_error_response,
 )
-from authz_mcp.http.asgi import Receive, Scope, Send, send_empty, send_json
+from authz_mcp.http.asgi import OWS, Receive, Scope, Send, send_empty, send_json
 from authz_mcp.http.modern_checks import (
     SESSION_HEADER,
     VERSION_HEADER,
@@ -51,14 +51,17 @@ logger = logging.getLogger(__name__)
 
 
 def is_modern(scope: Scope, message: Any) -> bool:
-    """Whether a POST opens (and is served in) the modern era rather than the legacy one."""
-    if not isinstance(message, dict) or message.get("method") == "initialize":
+    """Whether a POST opens (and is served in) the modern era rather than the legacy one.
+
+    `initialize` opens the legacy era, unless it names a modern version in its header or
+    envelope: then it is a removed method of that era (404 with -32601, below)."""
+    if not isinstance(message, dict):
         return False
     headers = dict(scope.get("headers", ()))
     if SESSION_HEADER in headers:
         return False
     version = headers.get(VERSION_HEADER)
-    if version is not None and version.decode("latin-1") not in LEGACY_VERSIONS:
+    if version is not None and version.decode("latin-1").strip(OWS) not in LEGACY_VERSIONS:
         return True
     params = message.get("params")
     return has_envelope(params if isinstance(params, dict) else None)
@@ -128,6 +131,10 @@ async def _call_for(gateway: Gateway, identity: Identity, scope: Scope, message:
         return None
     method: str = message["method"]
     params: JSONObject = message.get("params") or {}
+    if method == "initialize":
+        # 2026-07-28 removed `initialize`: "404 Not Found and a JSON-RPC error with code
+        # -32601", whatever else the handshake-era request lacks (it has no `_meta`).
+        raise UnknownModernMethod(f"Method not found: {method}")
     envelope = validated_envelope(headers, message, params)
     if method not in MODERN_METHODS:
         raise UnknownModernMethod(f"Method not found: {method}")

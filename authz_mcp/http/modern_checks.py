@@ -16,27 +16,31 @@ from mcp_types import CLIENT_CAPABILITIES_META_KEY, PROTOCOL_VERSION_META_KEY
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from authz_mcp.errors import HeaderMismatch, MissingRequestMeta, UnsupportedModernVersion
-from authz_mcp.http.asgi import Scope
+from authz_mcp.http.asgi import OWS, Scope
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.envelope import Envelope
-from authz_mcp.proxy.methods.lifecycle import LEGACY_VERSIONS
 
 SESSION_HEADER = b"mcp-session-id"
 VERSION_HEADER = b"mcp-protocol-version"
 METHOD_HEADER = "mcp-method"
 NAME_HEADER = "mcp-name"
 _ROUTING_HEADERS = (VERSION_HEADER.decode(), METHOD_HEADER, NAME_HEADER)
-SUPPORTED_VERSIONS = (*MODERN_PROTOCOL_VERSIONS, *LEGACY_VERSIONS)
-"""What a dual-era server names in an UnsupportedProtocolVersionError (basic/versioning)."""
+SUPPORTED_VERSIONS = MODERN_PROTOCOL_VERSIONS
+"""What the UnsupportedProtocolVersionError names (basic/versioning: `data.supported`, the
+`requested` one echoed): the versions a request may carry in `_meta`, the very list
+`server/discover` gives as `supportedVersions`, so a client retrying with one of them is
+served. The legacy versions are reached through `initialize`, not by a retry."""
 
 Headers = dict[str, list[str]]
 
 
 def header_map(scope: Scope) -> Headers:
-    """Every request header by lower-case name, with all of its values."""
+    """Every request header by lower-case name, with all of its values, trimmed: RFC 9110
+    §5.5 "a field value does not include leading or trailing whitespace", so a parser
+    excludes it before the value is compared with the body."""
     headers: Headers = {}
     for name, value in scope.get("headers", ()):
-        headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1"))
+        headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1").strip(OWS))
     return headers
 
 

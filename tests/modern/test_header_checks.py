@@ -8,7 +8,9 @@ from typing import Any
 
 import pytest
 
-from authz_mcp.http.modern_checks import param_header_mismatch
+from authz_mcp.errors import HeaderMismatch
+from authz_mcp.http.modern_checks import header_map, param_header_mismatch, validated_envelope
+from tests.modern.wire import MODERN, envelope
 
 SCHEMA = {
     "type": "object",
@@ -56,3 +58,32 @@ def test_a_missing_extra_different_repeated_or_broken_header_is_a_mismatch(
     assert mismatch is not None
     assert mismatch.jsonrpc_code == -32020
     assert mismatch.http_status == 400
+
+
+def _scope(*headers: tuple[str, str]) -> dict[str, Any]:
+    return {"type": "http", "headers": [(k.lower().encode(), v.encode("latin-1")) for k, v in headers]}
+
+
+def test_header_values_are_compared_without_surrounding_whitespace() -> None:
+    """RFC 9110 §5.5: "a field value does not include leading or trailing whitespace". Some
+    ASGI servers pass it through (uvicorn's httptools parser trims it, h11 and others may not),
+    so the comparison with the body must not depend on the server in front."""
+    params = {"name": "demo__echo", "arguments": {}, "_meta": envelope()}
+    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
+    scope = _scope(
+        ("MCP-Protocol-Version", f"\t{MODERN} "),
+        ("Mcp-Method", "  tools/call\t"),
+        ("Mcp-Name", " demo__echo  "),
+    )
+    envelope_seen = validated_envelope(header_map(scope), message, params)
+    assert envelope_seen.protocol_version == MODERN
+
+
+def test_whitespace_inside_a_header_value_still_makes_a_mismatch() -> None:
+    params = {"name": "demo__echo", "arguments": {}, "_meta": envelope()}
+    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
+    scope = _scope(
+        ("MCP-Protocol-Version", MODERN), ("Mcp-Method", "tools/call"), ("Mcp-Name", "demo__ echo")
+    )
+    with pytest.raises(HeaderMismatch):
+        validated_envelope(header_map(scope), message, params)

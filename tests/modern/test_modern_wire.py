@@ -159,22 +159,45 @@ async def test_a_routing_header_sent_twice_is_a_header_mismatch(
     assert response.json()["error"]["code"] == -32020
 
 
-async def test_an_unsupported_version_is_400_naming_both_eras_versions(
+async def test_an_unsupported_version_is_400_naming_the_versions_discover_names(
     gateways: Gateways, gateway: GatewayProcess, http: httpx.AsyncClient
 ) -> None:
+    token = _token(gateways, gateway)
     params = {"_meta": envelope("2099-01-01")}
     status, reply, _ = await post(
-        http,
-        gateway.url,
-        _token(gateways, gateway),
-        "tools/list",
-        params,
-        headers={"MCP-Protocol-Version": "2099-01-01"},
+        http, gateway.url, token, "tools/list", params, headers={"MCP-Protocol-Version": "2099-01-01"}
     )
+    _, discovered, _ = await post(http, gateway.url, token, "server/discover")
     assert status == 400
     assert reply["error"]["code"] == -32022
-    assert reply["error"]["data"]["requested"] == "2099-01-01"
-    assert {MODERN, "2025-11-25"} <= set(reply["error"]["data"]["supported"])
+    # basic/versioning: `data` is {"supported": [...], "requested": "<the version asked for>"};
+    # a client retries with one of `supported`, so they are versions a request may carry.
+    assert reply["error"]["data"] == {
+        "supported": discovered["result"]["supportedVersions"],
+        "requested": "2099-01-01",
+    }
+    assert MODERN in reply["error"]["data"]["supported"]
+
+
+@pytest.mark.parametrize("with_meta", [False, True])
+async def test_initialize_sent_to_the_modern_era_is_404_method_not_found(
+    gateways: Gateways, gateway: GatewayProcess, http: httpx.AsyncClient, with_meta: bool
+) -> None:
+    params = {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "1"},
+    }
+    status, reply, headers = await post(
+        http, gateway.url, _token(gateways, gateway), "initialize", params, request_id=7, with_meta=with_meta
+    )
+    assert status == 404
+    assert reply == {
+        "jsonrpc": "2.0",
+        "id": 7,
+        "error": {"code": -32601, "message": reply["error"]["message"]},
+    }
+    assert "mcp-session-id" not in headers
 
 
 @pytest.mark.parametrize("method", ["tools/frobnicate", "ping", "initialize-not", "resources/subscribe"])
