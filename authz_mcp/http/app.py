@@ -15,6 +15,7 @@ from starlette.routing import Route, WebSocketRoute
 
 from authz_mcp.auth import Authenticator, protected_resource_metadata, resource_metadata_url
 from authz_mcp.errors import GatewayError, http_body
+from authz_mcp.http.cors import Cors
 from authz_mcp.http.endpoint import McpEndpoint
 from authz_mcp.http.guards import HostOriginGuard
 from authz_mcp.http.legacy_sse import LegacySseTransport
@@ -103,6 +104,9 @@ def build_app(
         routes += token_api_routes(gateway, authenticator, tokens)
     return Starlette(
         routes=routes,
-        middleware=[Middleware(HostOriginGuard, config=config.server)],
+        middleware=[
+            Middleware(HostOriginGuard, config=config.server),
+            Middleware(Cors, config=config.server),
+        ],
         exception_handlers={HTTPException: http_error, Exception: internal_error},
     )

@@ -65,6 +65,7 @@ def test_an_upstream_exposing_a_reserved_name_unprefixed_is_a_startup_error(
         issuer_url=issuer.url,
         upstreams={"oddball": upstream},
         discovery={"mode": "search"},
+        policy={"file": str(oddball_policy(tmp_path))},
     )
     path = tmp_path / "gateway.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
@@ -79,3 +80,10 @@ def test_an_upstream_exposing_a_reserved_name_unprefixed_is_a_startup_error(
     assert done.returncode == 1
     assert "'oddball'" in done.stderr
     assert "'call_tool'" in done.stderr
+
+
+def oddball_policy(tmp_path: Path) -> Path:
+    """A policy for the one `oddball` upstream (one naming another upstream would not start)."""
+    policy = tmp_path / "policy.csv"
+    policy.write_text("p, alice, oddball/tools/*, call, allow\n", encoding="utf-8")
+    return policy

@@ -20,6 +20,12 @@ from tests.support.issuer import RunningIssuer
 from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command
 
 POLICY = Path(__file__).with_name("policy.csv")
+# Browser apps' origins the gateway allows (CORS). The second is where the headless browser test
+# serves its page: on loopback, as Chromium lets only a loopback page reach a loopback gateway
+# without asking the user for local network access.
+APP_ORIGIN = "https://app.example.com"
+BROWSER_PAGE_PORT = free_port()
+BROWSER_ORIGIN = f"http://127.0.0.1:{BROWSER_PAGE_PORT}"
 
 Mint = Callable[..., str]
 
@@ -50,7 +56,7 @@ def gateway(
         issuer_url=issuer.url,
         upstreams=demo_and_web(web_upstream),
         policy={"file": str(POLICY)},
-        server={"max_body_bytes": 65536},
+        server={"max_body_bytes": 65536, "allowed_origins": [APP_ORIGIN, BROWSER_ORIGIN]},
     )
     with running_gateway(config, tmp_path) as running:
         yield running
