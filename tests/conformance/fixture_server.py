@@ -96,15 +96,17 @@ def build() -> MCPServer[Any]:
         return "Reconnection test completed"
 
     @server.tool()
-    def test_trigger_tool_change() -> str:
+    async def test_trigger_tool_change(ctx: Context) -> str:
         name = f"dynamic_tool_{len(server._tool_manager.list_tools())}"
         server.add_tool(lambda: "added", name=name)
+        await ctx.notify_tools_changed()  # to open subscriptions/listen streams
         return f"added {name}"
 
     @server.tool()
-    def test_trigger_prompt_change() -> str:
+    async def test_trigger_prompt_change(ctx: Context) -> str:
         name = f"dynamic_prompt_{len(server._prompt_manager.list_prompts())}"
         server.prompt(name=name)(lambda: "added")
+        await ctx.notify_prompts_changed()
         return f"added {name}"
 
     @server.prompt()
