@@ -12,10 +12,12 @@ import httpx
 
 from authz_mcp.auth import Authenticator
 from authz_mcp.config import Config
+from authz_mcp.config.model import HttpUpstreamConfig
 from authz_mcp.errors import ConfigError
 from authz_mcp.http.app import build_app
 from authz_mcp.http.asgi import ASGIApp
 from authz_mcp.http.observe import ObservedApp
+from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.observability.audit import AuditLog
 from authz_mcp.observability.metrics import Metrics
 from authz_mcp.observability.tracing import Tracing
@@ -26,9 +28,17 @@ from authz_mcp.sessions import open_session_store
 from authz_mcp.tokens import PatVerifier, TokenService, open_token_store
 from authz_mcp.upstream import Upstream, build_upstream, create_http_client
 
-# What the gateway tells upstreams it can relay; each is only used when the
-# downstream client declared it (the relay checks per request).
-RELAYED_CLIENT_CAPABILITIES = {"sampling": {}, "elicitation": {}, "roots": {"listChanged": True}}
+# The gateway's own session on a Streamable HTTP upstream relays nothing to anyone: it
+# declares no client capabilities, and lists what a client that declares none is offered;
+# each user's session declares what that user's client can be asked (proxy/capsets.py).
+# A stdio or HTTP+SSE upstream is one connection shared by every user: it declares all the
+# gateway can relay, and the relay refuses what a user's own client did not declare.
+GATEWAY_CLIENT_CAPABILITIES: JSONObject = {}
+SHARED_CONNECTION_CAPABILITIES: JSONObject = {
+    "sampling": {},
+    "elicitation": {},
+    "roots": {"listChanged": True},
+}
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +55,12 @@ def build_upstreams(config: Config, http: httpx.AsyncClient) -> dict[str, Upstre
     """The configured upstreams, not yet started; HTTP ones share `http`."""
     return {
         name: build_upstream(
-            name, upstream_config, http=http, client_capabilities=RELAYED_CLIENT_CAPABILITIES
+            name,
+            upstream_config,
+            http=http,
+            client_capabilities=GATEWAY_CLIENT_CAPABILITIES
+            if isinstance(upstream_config, HttpUpstreamConfig)
+            else SHARED_CONNECTION_CAPABILITIES,
         )
         for name, upstream_config in config.upstreams.items()
     }

@@ -39,6 +39,7 @@ from authz_mcp.http.modern_checks import (
 from authz_mcp.http.observe import note_access, trace_parent
 from authz_mcp.http.streams import EventStream, keep_alive
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.proxy.capsets import Capset, capset_of
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.dispatch import MODERN_METHODS, classify
@@ -140,7 +141,7 @@ async def _call_for(gateway: Gateway, identity: Identity, scope: Scope, message:
         raise UnknownModernMethod(f"Method not found: {method}")
     record = await principal_session(gateway, identity)
     if method == "tools/call":
-        await _check_param_headers(gateway, identity, headers, params)
+        await _check_param_headers(gateway, identity, capset_of(envelope.capabilities), headers, params)
     note_access(scope, identity, method)
     call = Call(identity, record, _nowhere, message["id"], method, params, envelope=envelope)
     call.trace_parent = trace_parent(scope)
@@ -148,7 +149,7 @@ async def _call_for(gateway: Gateway, identity: Identity, scope: Scope, message:
 
 
 async def _check_param_headers(
-    gateway: Gateway, identity: Identity, headers: Headers, params: JSONObject
+    gateway: Gateway, identity: Identity, capset: Capset, headers: Headers, params: JSONObject
 ) -> None:
     """`Mcp-Param-*` headers against a tool the user may call (a hidden tool is checked
     like a missing one: not at all, so the answer is the same unknown-tool error)."""
@@ -156,7 +157,7 @@ async def _check_param_headers(
     arguments = params.get("arguments") or {}
     if not isinstance(name, str) or not isinstance(arguments, dict):
         return
-    entry, decision = (await gateway.view_for(identity)).lookup(Kind.TOOLS, name)
+    entry, decision = (await gateway.view_for(identity, capset)).lookup(Kind.TOOLS, name)
     if entry is None or decision is None or not decision.allowed:
         return
     mismatch = param_header_mismatch(entry.item.get("inputSchema"), arguments, headers)

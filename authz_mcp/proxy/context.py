@@ -8,6 +8,7 @@ from opentelemetry.context import Context
 
 from authz_mcp.auth.identity import Identity
 from authz_mcp.jsonrpc import JSONObject, RequestId
+from authz_mcp.proxy.capsets import Capset, capset_of
 from authz_mcp.proxy.envelope import Envelope
 from authz_mcp.proxy.relay import Outbox
 from authz_mcp.sessions import SessionRecord
@@ -48,6 +49,11 @@ class Call:
         if self.envelope is not None:
             return self.envelope.capabilities
         return self.session.client_capabilities if self.session is not None else {}
+
+    @property
+    def capset(self) -> Capset:
+        """Which catalog this client is shown: the one for what it declared (capsets.py)."""
+        return capset_of(self.client_capabilities)
 
     @property
     def log_level(self) -> str | None:

@@ -26,7 +26,7 @@ from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.proxy.methods import discovery, invoke, lifecycle, listing, modern
 from authz_mcp.proxy.results import for_legacy, for_modern, modern_error
-from authz_mcp.upstream.base import SHARED_SESSION, UpstreamRpcError, UpstreamSessionExpired
+from authz_mcp.upstream.base import UpstreamRpcError, UpstreamSessionExpired, is_shared
 
 logger = logging.getLogger(__name__)
 
@@ -187,7 +187,7 @@ async def handle_notification(gateway: Gateway, call: Call) -> None:
         return
     if call.method == "notifications/roots/list_changed" and call.session is not None:
         for name, handle in call.session.upstream_sessions.items():
-            if handle != SHARED_SESSION and name in gateway.upstreams:
+            if not is_shared(handle) and name in gateway.upstreams:
                 try:
                     await gateway.upstreams[name].notify(handle, call.method, call.params or None)
                 except (GatewayError, UpstreamSessionExpired, UpstreamRpcError) as exc:

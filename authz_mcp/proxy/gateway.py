@@ -28,6 +28,7 @@ from authz_mcp.observability.metrics import Metrics
 from authz_mcp.observability.tracing import Tracing
 from authz_mcp.policy import PolicyEngine
 from authz_mcp.proxy import bridge
+from authz_mcp.proxy.capsets import NO_CAPABILITIES, Capset, capset_of, declared
 from authz_mcp.proxy.catalog import Catalog, Kind
 from authz_mcp.proxy.catalog_manager import CatalogManager
 from authz_mcp.proxy.context import Call
@@ -40,7 +41,7 @@ from authz_mcp.proxy.relay import InFlight, PendingClientRequests
 from authz_mcp.proxy.view import PermittedView, ViewCache
 from authz_mcp.ratelimit import RateLimits, Refusal
 from authz_mcp.sessions import SessionRecord, SessionStore, is_principal_session_id
-from authz_mcp.upstream.base import SHARED_SESSION, Upstream
+from authz_mcp.upstream.base import SHARED_SESSION, Upstream, is_shared
 
 logger = logging.getLogger(__name__)
 
@@ -170,7 +171,7 @@ class Gateway:
         await self.notifications.forget_session(record)
         for name, handle in record.upstream_sessions.items():
             upstream = self.upstreams.get(name)
-            if upstream is not None and handle != SHARED_SESSION:
+            if upstream is not None and not is_shared(handle):
                 try:
                     await upstream.close_session(handle)
                 except Exception:  # boundary: a failing upstream must not keep a session alive
@@ -180,20 +181,31 @@ class Gateway:
 
     # --- views -------------------------------------------------------------------
 
-    async def catalog(self) -> Catalog:
-        """The catalog, once upstreams that (re)connected since their last fetch are refetched."""
+    async def catalog(self, capset: Capset = NO_CAPABILITIES) -> Catalog:
+        """The catalog of clients declaring `capset`, once upstreams that (re)connected since
+        their last fetch are refetched, and once it was first fetched for this set."""
         for name in self.catalogs.stale():
             await self.refresher.refreshed(name)
-        return self.catalogs.catalog
+        ready, first = self.catalogs.use(capset)
+        if first:
+            # Shielded: other requests wait on `ready`, whatever becomes of this one.
+            with anyio.CancelScope(shield=True):
+                async with anyio.create_task_group() as group:
+                    for name, upstream in self.upstreams.items():
+                        if upstream.available:
+                            group.start_soon(self.refresher.refreshed, name)
+                ready.set()
+        await ready.wait()
+        return self.catalogs.catalog_for(capset)
 
-    async def view_for(self, identity: Identity) -> PermittedView:
-        """The identity's view, on a catalog that is current (`catalog`)."""
-        return self.views.get(await self.catalog(), self.policy, identity)
+    async def view_for(self, identity: Identity, capset: Capset = NO_CAPABILITIES) -> PermittedView:
+        """The identity's view for a client declaring `capset`, on a current catalog (`catalog`)."""
+        return self.views.get(await self.catalog(capset), self.policy, identity)
 
-    def view_now(self, identity: Identity) -> PermittedView:
+    def view_now(self, identity: Identity, capset: Capset = NO_CAPABILITIES) -> PermittedView:
         """The identity's view of the catalog as it stands, without waiting for any refresh:
         for the paths that run inside a refresh or deliver an upstream's notifications."""
-        return self.views.get(self.catalogs.catalog, self.policy, identity)
+        return self.views.get(self.catalogs.catalog_for(capset), self.policy, identity)
 
     # --- rate limits -------------------------------------------------------------
 
@@ -244,7 +256,9 @@ class Gateway:
         async with self._handle_locks[f"{session.session_id}\x1f{name}"]:
             handle = session.upstream_sessions.get(name)
             if handle is None or renew:
-                handle = await self.upstreams[name].open_session(session.client_capabilities)
+                # Exactly what the gateway can relay to this client (capsets.py).
+                capabilities = declared(capset_of(session.client_capabilities))
+                handle = await self.upstreams[name].open_session(capabilities)
                 await self.store.set_upstream_session(session.session_id, name, handle)
                 session.upstream_sessions[name] = handle
         await self.notifications.bind_handle(name, handle, session.session_id)

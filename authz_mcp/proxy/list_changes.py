@@ -16,6 +16,7 @@ import anyio
 
 from authz_mcp.auth.identity import Identity
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.proxy.capsets import Capset
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.relay import Outbox
 
@@ -32,6 +33,8 @@ class Listening(Protocol):
 
     identity: Identity
     outbox: Outbox
+    capset: Capset
+    """What the client declared: its view is of that set's catalog."""
 
 
 class ListChanges:
@@ -52,25 +55,23 @@ class ListChanges:
         # When two changes overlap, each client's two looks still bracket its own
         # change, so a client whose view changed is told (at worst twice), and one
         # whose view ends as it began is not.
-        before = {
-            sid: await self._visible(listener.identity, kinds) for sid, listener in self._listeners.items()
-        }
+        before = {sid: self._visible(listener, kinds) for sid, listener in self._listeners.items()}
         if not await change():
             return
         for session_id, old in before.items():
             listener = self._listeners.get(session_id)
             if listener is None:
                 continue
-            new = await self._visible(listener.identity, kinds)
+            new = self._visible(listener, kinds)
             changed = {
                 _list_changed_method(kind) for kind, o, n in zip(kinds, old, new, strict=True) if o != n
             }
             for method in sorted(changed):
                 await _deliver(listener.outbox, {"jsonrpc": "2.0", "method": method})
 
-    async def _visible(self, identity: Identity, kinds: tuple[Kind, ...]) -> list[list[JSONObject]]:
+    def _visible(self, listener: Listening, kinds: tuple[Kind, ...]) -> list[list[JSONObject]]:
         # The catalog as it stands: this runs inside a refresh, which must not wait for itself.
-        view = self._gateway.view_now(identity)
+        view = self._gateway.view_now(listener.identity, listener.capset)
         return [view.items(kind) for kind in kinds]
 
 

@@ -22,17 +22,18 @@ from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import GatewayError
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.policy import UriRefusal, canonical_uri
+from authz_mcp.proxy.capsets import capset_of
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.list_changes import ListChanges
 from authz_mcp.proxy.relay import Outbox, RequestRelay
 from authz_mcp.proxy.resource_access import resource_access
 from authz_mcp.sessions import SessionRecord
 from authz_mcp.upstream.base import (
-    SHARED_SESSION,
     MessageSink,
     UnsolicitedHandler,
     Upstream,
     UpstreamSessionExpired,
+    is_shared,
 )
 
 if TYPE_CHECKING:
@@ -55,6 +56,7 @@ class _Listener:
         self.record = record
         self.outbox = outbox
         self.group = group
+        self.capset = capset_of(record.client_capabilities)
         self.listening: set[tuple[str, str]] = set()
 
 
@@ -86,7 +88,7 @@ class NotificationRouter:
     async def _listen(self, listener: _Listener, upstream: str, handle: str) -> None:
         """Listen to one upstream session's stream; returns once it is open (bounded),
         so a request forwarded next cannot trigger a message that nobody hears."""
-        if handle == SHARED_SESSION or (upstream, handle) in listener.listening:
+        if is_shared(handle) or (upstream, handle) in listener.listening:
             return
         target = self._gateway.upstreams.get(upstream)
         if target is None:
@@ -102,7 +104,7 @@ class NotificationRouter:
             del self._listeners[session_id]
 
     async def bind_handle(self, upstream: str, handle: str, session_id: str) -> None:
-        if handle != SHARED_SESSION:
+        if not is_shared(handle):
             self._handle_owner[(upstream, handle)] = session_id
             listener = self._listeners.get(session_id)
             if listener is not None:
@@ -143,7 +145,7 @@ class NotificationRouter:
             self.changes.announced(upstream, _LIST_CHANGED[method])
         elif method == "notifications/resources/updated":
             await self._resource_updated(message)
-        elif method == "notifications/message" and handle != SHARED_SESSION:
+        elif method == "notifications/message" and not is_shared(handle):
             owner = self._handle_owner.get((upstream, handle))
             outbox = self.stream_of(owner) if owner else None
             if outbox is not None:
@@ -151,7 +153,7 @@ class NotificationRouter:
         return None
 
     async def _server_request(self, upstream: str, handle: str, message: JSONObject) -> JSONObject:
-        owner = self._handle_owner.get((upstream, handle)) if handle != SHARED_SESSION else None
+        owner = self._handle_owner.get((upstream, handle)) if not is_shared(handle) else None
         listener = self._listeners.get(owner) if owner else None
         if listener is None:
             return {
@@ -186,7 +188,7 @@ class NotificationRouter:
             listener = self._listeners.get(session_id)
             if listener is None:
                 continue
-            view = self._gateway.view_now(listener.identity)
+            view = self._gateway.view_now(listener.identity, listener.capset)
             if resource_access(view, canonical).allowed:
                 await listener.outbox(message)
 

@@ -7,6 +7,7 @@ from authz_mcp.upstream.base import (
     Upstream,
     UpstreamRpcError,
     UpstreamSessionExpired,
+    is_shared,
 )
 from authz_mcp.upstream.factory import build_upstream, create_http_client
 from authz_mcp.upstream.http import HttpUpstream
@@ -25,4 +26,5 @@ __all__ = [
     "UpstreamSessionExpired",
     "build_upstream",
     "create_http_client",
+    "is_shared",
 ]

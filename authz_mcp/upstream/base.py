@@ -43,6 +43,11 @@ SHARED_SESSION = ""
 """The handle of the gateway's own session: catalog fetches and stdio traffic."""
 
 
+def is_shared(handle: str) -> bool:
+    """Whether `handle` names the connection shared between users rather than one user's session."""
+    return handle == SHARED_SESSION
+
+
 class Era(Enum):
     """Which MCP revision family an upstream speaks (2026-07-28 basic/versioning "Terminology")."""
 

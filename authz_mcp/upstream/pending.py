@@ -121,8 +121,13 @@ class PendingCalls:
         return pending.sink if pending is not None and pending.streaming else None
 
     def only_sink(self) -> MessageSink | None:
-        """The sink of the one request in flight (listen streams aside), when there is exactly one."""
-        calls = [pending for pending in self._calls.values() if not pending.streaming]
+        """The sink of the one request in flight that has one, when there is exactly one.
+
+        Requests without a sink (the gateway's own list fetches) and listen streams do not
+        count: a catalog refresh running beside a user's call must not leave the messages
+        of that call, such as the sampling request it makes, without a recipient.
+        """
+        calls = [pending for pending in self._calls.values() if not pending.streaming and pending.sink]
         if len(calls) != 1:
             return None
         return calls[0].sink

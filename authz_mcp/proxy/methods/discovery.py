@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 async def _search_view(gateway: Gateway, call: Call) -> PermittedView | None:
     """The caller's view when they are in search mode, else None."""
-    view = await gateway.view_for(call.identity)
+    view = await gateway.view_for(call.identity, call.capset)
     if uses_search(gateway.config.discovery, len(view.visible[Kind.TOOLS])):
         return view
     return None

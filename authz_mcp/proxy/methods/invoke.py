@@ -18,7 +18,7 @@ from authz_mcp.proxy.catalog import Entry, Kind
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.missing import forward_item
 from authz_mcp.proxy.resource_access import resource_access, template_access
-from authz_mcp.upstream.base import SHARED_SESSION
+from authz_mcp.upstream.base import is_shared
 
 if TYPE_CHECKING:
     from authz_mcp.proxy.gateway import Gateway
@@ -53,7 +53,7 @@ async def _named(
 ) -> tuple[Entry, JSONObject]:
     started = time.perf_counter()
     name = _string_param(call.params, "name")
-    view = await gateway.view_for(call.identity)
+    view = await gateway.view_for(call.identity, call.capset)
     entry, decision = view.lookup(kind, name)
     _audit(gateway, call, started, name, entry.upstream if entry else None, decision)
     if entry is None or decision is None or not decision.allowed:
@@ -83,7 +83,7 @@ async def _readable(gateway: Gateway, call: Call) -> tuple[str, str]:
     """(canonical URI, upstream) of the resource `uri` names, if this user may read it."""
     started = time.perf_counter()
     uri = _string_param(call.params, "uri")
-    access = resource_access(await gateway.view_for(call.identity), uri)
+    access = resource_access(await gateway.view_for(call.identity, call.capset), uri)
     access.audit(gateway.audit, call, started)
     if not access.allowed or access.canonical is None or access.upstream is None:
         raise ResourceNotFound(data={"uri": uri})
@@ -123,7 +123,7 @@ async def unsubscribe(gateway: Gateway, call: Call) -> JSONObject:
     subscribers = gateway.notifications.subscribers[uri]
     subscribers.discard(call.session.session_id)
     await gateway.store.remove_subscription(call.session.session_id, uri)
-    if subscribers and await gateway.upstream_handle(call, upstream) == SHARED_SESSION:
+    if subscribers and is_shared(await gateway.upstream_handle(call, upstream)):
         return {}  # a shared connection stays subscribed while anyone else is
     return await _forward_resource(gateway, call, upstream, {**call.params, "uri": uri}, uri)
 
@@ -134,7 +134,7 @@ async def complete(gateway: Gateway, call: Call) -> JSONObject:
     ref = call.params.get("ref")
     if not isinstance(ref, dict):
         raise InvalidParams("ref must be an object")
-    view = await gateway.view_for(call.identity)
+    view = await gateway.view_for(call.identity, call.capset)
     if ref.get("type") == "ref/prompt":
         name = _string_param(ref, "name")
         entry, decision = view.lookup(Kind.PROMPTS, name)

@@ -8,7 +8,7 @@ from authz_mcp import __version__
 from authz_mcp.errors import InvalidParams
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.context import Call
-from authz_mcp.upstream.base import SHARED_SESSION
+from authz_mcp.upstream.base import is_shared
 
 if TYPE_CHECKING:
     from authz_mcp.proxy.gateway import Gateway
@@ -93,6 +93,6 @@ async def set_level(gateway: Gateway, call: Call) -> JSONObject:
     # change what every other user receives.
     for name in gateway.upstreams:
         handle = session.upstream_sessions.get(name)
-        if handle is not None and handle != SHARED_SESSION:
+        if handle is not None and not is_shared(handle):
             await gateway.forward(call, name, "logging/setLevel", {"level": level})
     return {}

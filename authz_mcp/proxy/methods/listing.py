@@ -26,7 +26,7 @@ async def list_items(gateway: Gateway, call: Call, kind: Kind) -> JSONObject:
     offset = 0
     if call.params.get("cursor") is not None:
         offset = gateway.cursors.decode(call.params["cursor"], kind.method, principal)
-    view = await gateway.view_for(call.identity)
+    view = await gateway.view_for(call.identity, call.capset)
     visible = view.visible[kind]
     page = visible[offset : offset + PAGE_SIZE]
     result: JSONObject = {kind.result_key: [entry.item for entry in page]}

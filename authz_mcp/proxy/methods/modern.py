@@ -23,12 +23,13 @@ from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 from authz_mcp.errors import GatewayError, InvalidParams
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.context import Call
+from authz_mcp.proxy.envelope import relayable
 from authz_mcp.proxy.methods.lifecycle import merged_capabilities, merged_instructions
 from authz_mcp.proxy.principals import listen_slot
 from authz_mcp.proxy.relay import Outbox
 from authz_mcp.proxy.resource_access import resource_access
 from authz_mcp.sessions import SessionRecord
-from authz_mcp.upstream.base import SHARED_SESSION, Era, UpstreamRpcError
+from authz_mcp.upstream.base import SHARED_SESSION, Era, UpstreamRpcError, is_shared
 
 if TYPE_CHECKING:
     from authz_mcp.proxy.gateway import Gateway
@@ -108,7 +109,8 @@ async def listen(gateway: Gateway, call: Call) -> JSONObject:
             owner=session.owner,
             protocol_version=session.protocol_version,
             client_info={},
-            client_capabilities={},
+            # The stream is told of changes to the catalog of what this request declared.
+            client_capabilities=relayable(call.client_capabilities),
             created_at=time.time(),
             upstream_sessions=dict(session.upstream_sessions),
             subscriptions=sorted(uri for uri, _ in subscribed),
@@ -144,7 +146,7 @@ async def _readable(gateway: Gateway, call: Call, uris: list[str]) -> list[tuple
     """The canonical URIs the user may read, with their upstreams; the others are not
     honoured. Aliases of one resource are honoured once, under its canonical form."""
     readable: dict[str, str] = {}
-    view = await gateway.view_for(call.identity)
+    view = await gateway.view_for(call.identity, call.capset)
     for uri in uris:
         started = time.perf_counter()
         access = resource_access(view, uri)
@@ -181,7 +183,7 @@ async def _release(gateway: Gateway, call: Call, key: str, subscribed: list[tupl
     for uri, upstream in subscribed:
         remaining = gateway.notifications.subscribers.get(uri, set())
         remaining.discard(key)
-        shared = handles.get(upstream, SHARED_SESSION) == SHARED_SESSION
+        shared = is_shared(handles.get(upstream, SHARED_SESSION))
         if any(shared or other.startswith(f"{principal}:listen:") for other in remaining):
             continue
         try:
