@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import json
 import subprocess
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import anyio
 import pytest
-from websockets.asyncio.client import connect
+from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
 
 from tests.gateway.conftest import Mint
@@ -118,3 +120,37 @@ async def test_one_session_per_connection_answers_over_raw_frames(
     assert before_initialize["id"] == 7
     assert before_initialize["error"]["code"] == -32600
     assert unparsable["error"]["code"] == -32700
+
+
+async def test_a_sampling_request_is_relayed_on_the_socket_and_answered_while_the_call_waits(
+    gateway: GatewayProcess, mint: Mint
+) -> None:
+    headers = {"Authorization": f"Bearer {mint('alice')}"}
+    initialize = {
+        "protocolVersion": "2025-11-25",
+        "capabilities": {"sampling": {}},
+        "clientInfo": {"name": "raw", "version": "1"},
+    }
+    async with connect(_ws_url(gateway), subprotocols=["mcp"], additional_headers=headers) as socket:  # type: ignore[list-item]
+        await socket.send(
+            json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": initialize})
+        )
+        assert "result" in json.loads(await socket.recv())
+        await socket.send(json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}))
+        call = {"name": "web__ask_model", "arguments": {"question": "meaning of life?"}}
+        await socket.send(json.dumps({"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": call}))
+        with anyio.fail_after(30):
+            asked = await _next_frame(socket, lambda frame: frame.get("method") == "sampling/createMessage")
+            answer = {"role": "assistant", "content": {"type": "text", "text": "forty-two"}, "model": "test"}
+            await socket.send(json.dumps({"jsonrpc": "2.0", "id": asked["id"], "result": answer}))
+            reply = await _next_frame(socket, lambda frame: frame.get("id") == 2)
+    assert reply["id"] == 2
+    assert "forty-two" in reply["result"]["content"][0]["text"]
+
+
+async def _next_frame(socket: ClientConnection, wanted: Callable[[dict[str, Any]], bool]) -> dict[str, Any]:
+    """The next message `wanted` selects, past notifications (progress, logs) sent meanwhile."""
+    while True:
+        frame: dict[str, Any] = json.loads(await socket.recv())
+        if wanted(frame):
+            return frame
