@@ -68,6 +68,7 @@ class JwtVerifier:
         # The key is bound to the header's algorithm only if the key's type fits it.
         key = await self._jwks.get_key(kid, alg)
         claims = self._decode(token, key)
+        _check_numeric_dates(claims)
         return Identity(
             subject=self._subject(claims),
             issuer=self._cfg.issuer,
@@ -144,6 +145,15 @@ def _oauth_scopes(claims: Mapping[str, Any]) -> tuple[str, ...]:
     if value is None:
         return ()
     raise InvalidToken("malformed scope claim")
+
+
+def _check_numeric_dates(claims: Mapping[str, Any]) -> None:
+    # RFC 7519 §4.1.4-6: exp, nbf and iat are NumericDates, "a JSON numeric value". pyjwt reads
+    # them with int(), which also takes the strings "1700000000" and true.
+    for name in ("exp", "nbf", "iat"):
+        value = claims.get(name)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int | float)):
+            raise InvalidToken(f"malformed {name}")
 
 
 def _unverified_header(token: str) -> dict[str, Any]:
