@@ -1,4 +1,5 @@
-"""A TCP relay in front of Redis that a test can cut and restore, to stage an outage."""
+"""A TCP relay that a test can cut and restore, to stage an outage (in front of Redis), and
+that can record what the client side sent (a spy in front of an upstream, tests/support/spy.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +8,9 @@ import contextlib
 
 
 class TcpRelay:
-    def __init__(self, target_host: str, target_port: int) -> None:
+    def __init__(self, target_host: str, target_port: int, *, record: bytearray | None = None) -> None:
         self._target = (target_host, target_port)
+        self._record = record
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._pumps: set[asyncio.Task[None]] = set()
@@ -40,15 +42,18 @@ class TcpRelay:
             client_writer.close()
             return
         self._writers |= {client_writer, target_writer}
-        for reader, writer in ((client_reader, target_writer), (target_reader, client_writer)):
-            pump = asyncio.create_task(_pump(reader, writer))
+        directions = ((client_reader, target_writer, self._record), (target_reader, client_writer, None))
+        for reader, writer, record in directions:
+            pump = asyncio.create_task(_pump(reader, writer, record))
             self._pumps.add(pump)
             pump.add_done_callback(self._pumps.discard)
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, record: bytearray | None) -> None:
     with contextlib.suppress(ConnectionError):
         while data := await reader.read(65536):
+            if record is not None:
+                record.extend(data)
             writer.write(data)
             await writer.drain()
     writer.close()
