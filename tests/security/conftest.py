@@ -61,6 +61,9 @@ g, carol, role:tokens-admin
 """
 LEGACY = "2025-11-25"
 TIMEOUT = 20.0
+START_TIMEOUT = 90.0
+"""The shared machine can be slow to start three processes; the first test of a module waits."""
+MODULE_TIMEOUT = START_TIMEOUT + 60.0
 INVALID_TOKEN_BODY: dict[str, Any] = {
     "jsonrpc": "2.0",
     "id": None,
@@ -223,7 +226,10 @@ def attack_target(issuer: RunningIssuer, tmp_path: Path) -> Iterator[Target]:
             server={"max_body_bytes": 65536},
             auth={"personal_tokens": True, "pat": {"max_lifetime_days": 90, "max_per_user": 50}},
         )
-        with running_gateway(config, tmp_path) as gateway, httpx.Client(timeout=TIMEOUT) as http:
+        with (
+            running_gateway(config, tmp_path, start_timeout=START_TIMEOUT) as gateway,
+            httpx.Client(timeout=TIMEOUT) as http,
+        ):
             yield Target(gateway, spy, issuer, state_db, http)
 
 

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 
 from tests.modern.wire import envelope, headers_for
-from tests.security.conftest import Reply, Target, assert_no_leaks
+from tests.security.conftest import MODULE_TIMEOUT, Reply, Target, assert_no_leaks
 from tests.support.raw import parse_sse
+
+pytestmark = pytest.mark.timeout(MODULE_TIMEOUT)
 
 Params = Callable[[str], dict[str, Any]]
 

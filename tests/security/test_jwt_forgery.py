@@ -14,9 +14,11 @@ import pytest
 
 from authz_mcp.auth.devissuer import DevIssuer
 from tests.auth.tokens import hs256_token, unsigned_token
-from tests.security.conftest import INVALID_TOKEN_BODY, Target, assert_no_leaks
+from tests.security.conftest import INVALID_TOKEN_BODY, MODULE_TIMEOUT, Target, assert_no_leaks
 from tests.support.raw import ACCEPT
 from tests.support.raw import INITIALIZE as INIT
+
+pytestmark = pytest.mark.timeout(MODULE_TIMEOUT)
 
 Forge = Callable[[Target], str]
 """Builds the Authorization header value (a bearer token, usually) against the target."""

@@ -13,8 +13,10 @@ import pytest
 
 from authz_mcp.tokens import SqliteTokenStore, TokenRecord
 from authz_mcp.tokens.secret import new_token, new_token_id, token_hash
-from tests.security.conftest import INVALID_TOKEN_BODY, Target, assert_no_leaks
+from tests.security.conftest import INVALID_TOKEN_BODY, MODULE_TIMEOUT, Target, assert_no_leaks
 from tests.support.gateway import wait_until
+
+pytestmark = pytest.mark.timeout(MODULE_TIMEOUT)
 
 NOT_FOUND = {"error": {"code": "not_found", "message": "Token not found"}}
 PAT_REFUSED = {
