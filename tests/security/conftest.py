@@ -4,7 +4,10 @@ with a spy recording everything the gateway sends to its HTTP upstream.
 - `demo`: the demo server over stdio (both eras; 2026-07-28 is detected), with 510 extra tools
   so that tool lists paginate (the gateway's pages hold 500).
 - `web`: the demo server over Streamable HTTP, speaking only 2025-11-25 (so every client session
-  has its own upstream session), reached through the spy.
+  has its own upstream session), reached through a spy.
+- `vault`: the vault test server (tests/support/vault_server.py: a naive file server that
+  decodes and resolves paths itself, with a secret file, tool and prompt) over Streamable HTTP,
+  reached through a second spy and recording every resource URI it receives.
 
 Users: `mallory` (the attacker, some items allowed, others denied or absent from her rules),
 `alice` (another user, allowed everything), `eve` (one tool only), `carol` (token administrator).
@@ -33,11 +36,13 @@ from tests.support.gateway import (
     gateway_config,
     running_demo_http,
     running_gateway,
+    running_server_http,
 )
 from tests.support.issuer import RunningIssuer
 from tests.support.raw import ACCEPT, parse_sse
 from tests.support.spy import Spy, running_spy
 from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command
+from tests.support.vault_server import VAULT_MODULE
 
 EXTRA_TOOLS = 510
 POLICY = """\
@@ -56,6 +61,11 @@ p, alice, demo/prompts/*, get, allow
 p, alice, demo/resources/*, read, allow
 p, alice, web/tools/*, call, allow
 p, eve, demo/tools/echo, call, allow
+p, mallory, vault/resources/files://root/pub/*, read, allow
+p, mallory, vault/resources/files://root/pub/internal/*, read, deny
+p, mallory, vault/tools/list_files, call, allow
+p, mallory, vault/tools/touch, call, allow
+p, mallory, vault/prompts/greeting, get, allow
 p, role:tokens-admin, authz-mcp/tokens, manage, allow
 g, carol, role:tokens-admin
 """
@@ -95,6 +105,9 @@ class Target:
     issuer: RunningIssuer
     state_db: Path
     http: httpx.Client
+    vault_spy: Spy
+    vault_record: Path
+    """The vault's own record of the resource URIs it received."""
     secrets: list[str] = field(default_factory=list)
 
     @property
@@ -172,7 +185,7 @@ class Target:
     def leaks(self) -> list[str]:
         """Where any remembered secret (or a signature-sized piece of one) was seen."""
         logged = "\n".join(self.gateway.log) + "\n" + self.gateway.audit_path.read_text(encoding="utf-8")
-        sent = self.spy.since(0).decode("latin-1")
+        sent = (self.spy.since(0) + self.vault_spy.since(0)).decode("latin-1")
         found = []
         for secret in self.secrets:
             pieces = [secret, *(part for part in secret.split(".") if len(part) >= 16)]
@@ -209,9 +222,12 @@ def attack_target(issuer: RunningIssuer, tmp_path: Path) -> Iterator[Target]:
     policy.write_text(POLICY, encoding="utf-8")
     command, args = demo_stdio_command("--extra-tools", str(EXTRA_TOOLS))
     state_db = tmp_path / "state.db"
+    vault_record = tmp_path / "vault-received.jsonl"
     with (
         running_demo_http("--legacy-only") as web,
         running_spy(web.url) as spy,
+        running_server_http(VAULT_MODULE, "--record", str(vault_record)) as vault,
+        running_spy(vault.url) as vault_spy,
     ):
         config = gateway_config(
             tmp_path,
@@ -220,6 +236,7 @@ def attack_target(issuer: RunningIssuer, tmp_path: Path) -> Iterator[Target]:
             upstreams={
                 "demo": {"transport": "stdio", "command": command, "args": args, "cwd": PROJECT_ROOT},
                 "web": {"transport": "streamable-http", "url": spy.url},
+                "vault": {"transport": "streamable-http", "url": vault_spy.url},
             },
             policy={"file": str(policy)},
             store={"url": f"sqlite:///{state_db}"},
@@ -230,7 +247,7 @@ def attack_target(issuer: RunningIssuer, tmp_path: Path) -> Iterator[Target]:
             running_gateway(config, tmp_path, start_timeout=START_TIMEOUT) as gateway,
             httpx.Client(timeout=TIMEOUT) as http,
         ):
-            yield Target(gateway, spy, issuer, state_db, http)
+            yield Target(gateway, spy, issuer, state_db, http, vault_spy, vault_record)
 
 
 @pytest.fixture(scope="module")

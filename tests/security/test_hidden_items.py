@@ -57,29 +57,35 @@ METHODS: dict[str, tuple[str, Params, Callable[[str], dict[str, Any]], list[str]
         "tools/call",
         _tool,
         _unknown_tool,
-        ["demo__delete_record", "demo__rotate_credentials", "web__delete_record", "web__rotate_credentials"],
+        [
+            "demo__delete_record",
+            "demo__rotate_credentials",
+            "web__delete_record",
+            "web__rotate_credentials",
+            "vault__dump_secrets",
+        ],
         ["demo__no_such_tool", "web__no_such_tool", "demo__summarize"],
     ),
     "get": (
         "prompts/get",
         _prompt,
         _unknown_prompt,
-        ["demo__incident_report"],
-        ["demo__no_such_prompt", "demo__echo"],
+        ["demo__incident_report", "vault__vault_recovery"],
+        ["demo__no_such_prompt", "demo__echo", "vault__no_such_prompt"],
     ),
     "read": (
         "resources/read",
         _uri,
         _no_resource,
-        ["demo://finance/payroll"],
-        # The second is under mallory's demo://users/* but unknown to the upstream.
-        ["demo://finance/nothing", "demo://users/no!such!user/profile"],
+        ["demo://finance/payroll", "files://root/pub/internal/canary.txt"],
+        # Under mallory's demo://users/* and files://root/pub/*, but unknown to the upstream.
+        ["demo://finance/nothing", "demo://users/no!such!user/profile", "files://root/pub/nothing.txt"],
     ),
     "subscribe": (
         "resources/subscribe",
         _uri,
         _no_resource,
-        ["demo://finance/payroll"],
+        ["demo://finance/payroll", "files://root/pub/internal/canary.txt"],
         ["demo://finance/nothing"],
     ),
     "complete a prompt": (
