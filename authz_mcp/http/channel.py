@@ -19,7 +19,7 @@ import anyio
 from anyio.abc import TaskGroup
 
 from authz_mcp.auth import Identity
-from authz_mcp.errors import GatewayError, InvalidRequest, jsonrpc_error_response
+from authz_mcp.errors import GatewayError, InvalidRequest, SessionNotFound, jsonrpc_error_response
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.dispatch import classify, dispatch, handle_notification
@@ -46,12 +46,19 @@ class Channel:
         self._group = group
         self._session_id: str | None = None
         self._initializing = False
+        self._open = True
+
+    def stop_receiving(self) -> None:
+        """The connection is ending: later messages find no session, like an unknown one."""
+        self._open = False
 
     async def receive(self, identity: Identity, message: Any) -> None:
         """Take one client message; `InvalidRequest` when it is not JSON-RPC.
 
         The caller has authenticated `identity` and checked it is the channel's owner.
         """
+        if not self._open:
+            raise SessionNotFound()
         kind = classify(message)
         if kind == "response":
             if self._session_id is not None:
@@ -123,6 +130,7 @@ class Channel:
 
     async def close(self) -> None:
         """End the session with the connection (2024-11-05: the SSE stream is the session)."""
+        self._open = False
         session_id, self._session_id = self._session_id, None
         if session_id is None:
             return

@@ -91,6 +91,9 @@ class LegacySseTransport:
                 group.start_soon(keep_alive, stream)
                 while (await receive())["type"] != "http.disconnect":
                     pass
+                # Before the task group ends: a message POSTed from now on gets a 404, never
+                # a task started in a group that is gone.
+                channel.stop_receiving()
                 group.cancel_scope.cancel()
         finally:
             connection = self._connections.pop(connection_id, None)
