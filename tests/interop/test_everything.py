@@ -1,24 +1,40 @@
 """The protocol's reference server, @modelcontextprotocol/server-everything, behind the gateway
 over each of its three transports in turn: stdio, Streamable HTTP and HTTP+SSE.
 
-A fully permitted user gets the answers a direct client gets to tool calls, prompt gets and
-resource reads; a limited user sees and uses exactly what the policy allows, field by field as
-the server lists it, and hidden items answer like missing ones.
+A fully permitted user gets the answers a direct client gets to tool calls, prompt gets,
+resource reads and completions; a limited user sees and uses exactly what the policy allows,
+field by field as the server lists it, and hidden items answer like missing ones. Over Streamable
+HTTP the full user's listing is the direct one too, for a client declaring no capabilities and
+for one declaring sampling and roots.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
+import anyio
 import pytest
+from mcp import Client
+from mcp.types import (
+    CreateMessageRequestParams,
+    CreateMessageResult,
+    ListRootsResult,
+    Root,
+    TextContent,
+)
+from pydantic import FileUrl
 
 from tests.interop.compare import (
     assert_answers_like_a_missing_one,
     assert_same_catalog,
+    call,
     catalog,
     outcome,
+    prefixed,
 )
 from tests.interop.conftest import (
+    DIRECT_TIMEOUT,
     MODULE_TIMEOUT,
     Setup,
     interop_gateway,
@@ -55,6 +71,51 @@ def setup(
         tmp_path = tmp_path_factory.mktemp(transport)
         with interop_gateway(issuer, tmp_path, {"everything": upstream}, POLICY) as (gateway, mint):
             yield Setup(gateway, direct, mint, {"everything": target})
+
+
+async def _sample(context: Any, params: CreateMessageRequestParams) -> CreateMessageResult:
+    return CreateMessageResult(role="assistant", content=TextContent(type="text", text="sampled"), model="m")
+
+
+async def _roots(context: Any) -> ListRootsResult:
+    return ListRootsResult(roots=[Root(uri=FileUrl("file:///srv/project"), name="project")])
+
+
+# A client that declares sampling and roots, to which server-everything offers two more tools,
+# which use them.
+CAPABLE: dict[str, Any] = {"sampling_callback": _sample, "list_roots_callback": _roots}
+CAPABLE_REQUESTS = (
+    call("get-roots-list"),
+    call("trigger-sampling-request", prompt="Say something", maxTokens=20),
+    call("echo", message="from a capable client"),
+)
+
+
+# Over stdio and HTTP+SSE the gateway's upstream session declares every capability it can relay
+# whatever the client declared, so a client declaring none is shown server-everything's
+# capability-dependent tools; only the Streamable HTTP upstream is held to the same listing.
+@pytest.mark.parametrize("setup", ["streamableHttp"], indirect=True)
+async def test_a_fully_permitted_user_lists_what_the_server_lists(setup: Setup) -> None:
+    async with mcp_client(setup.gateway.url, setup.mint("full")) as client:
+        seen = await catalog(client)
+    assert_same_catalog(seen, prefixed(setup.direct["everything"].catalog, "everything"))
+
+
+@pytest.mark.parametrize("setup", ["streamableHttp"], indirect=True)
+async def test_a_client_declaring_sampling_and_roots_gets_what_the_server_offers_it(
+    setup: Setup,
+) -> None:
+    with anyio.fail_after(DIRECT_TIMEOUT):
+        async with Client(setup.targets["everything"](), mode="legacy", **CAPABLE) as direct:
+            offered = await catalog(direct)
+            answers = await observe(direct, CAPABLE_REQUESTS)
+        async with mcp_client(setup.gateway.url, setup.mint("full"), **CAPABLE) as client:
+            seen = await catalog(client)
+            relayed = await observe(client, CAPABLE_REQUESTS, U)
+    assert {"get-roots-list", "trigger-sampling-request"} <= {tool["name"] for tool in offered["tools"]}
+    assert_same_catalog(seen, prefixed(offered, "everything"))
+    assert relayed == answers
+    assert all(answer.error is None for answer in relayed)
 
 
 async def test_a_fully_permitted_user_gets_the_answers_the_server_gives(setup: Setup) -> None:
