@@ -52,6 +52,8 @@ def build_app(
         details: dict[str, Any] = {
             "policy": gateway.policy.version,
             "upstreams": {name: up.available for name, up in gateway.upstreams.items()},
+            # Lists that fail while the rest of their upstream is served (retried with backoff).
+            "failing_lists": gateway.catalogs.failing_lists(),
         }
         if policy_status is not None:
             # Still ready after a rejected edit: the last good policy is in force.

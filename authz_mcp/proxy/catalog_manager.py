@@ -1,4 +1,10 @@
-"""Fetches upstream lists (following every `nextCursor`) and keeps the catalog current."""
+"""Keeps the catalogs current: per declared capability set, from lists kept per kind.
+
+Each kind of each upstream (tools, prompts, resources, templates) is fetched on its own.
+A kind whose list fails is left out (or keeps its last good list) while the others are
+served; the upstream's refresh owner retries it with backoff (`failing`), the log says
+so once per failure streak, and `/readyz` lists it (`failing_lists`).
+"""
 
 from __future__ import annotations
 
@@ -10,7 +16,7 @@ import anyio
 
 from authz_mcp.errors import GatewayError
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.proxy.capsets import NO_CAPABILITIES, Capset, declared, label
+from authz_mcp.proxy.capsets import NO_CAPABILITIES, Capset, declared
 from authz_mcp.proxy.catalog import (
     EMPTY_CATALOG,
     Catalog,
@@ -19,56 +25,12 @@ from authz_mcp.proxy.catalog import (
     UpstreamLists,
     build_catalog,
 )
-from authz_mcp.upstream.base import SHARED_SESSION, Era, Upstream, UpstreamRpcError, UpstreamSessionExpired
-from authz_mcp.upstream.era import stamped
+from authz_mcp.proxy.catalog_fetch import fetch_kind, offered_kinds
+from authz_mcp.upstream.base import SHARED_SESSION, Upstream, UpstreamRpcError, UpstreamSessionExpired
 
 logger = logging.getLogger(__name__)
 
-MAX_PAGES = 1000
-"""A paginator that never ends must not hang the gateway."""
-
-
-async def fetch_lists(
-    upstream: Upstream, timeout: float, handle: str = SHARED_SESSION, capabilities: JSONObject | None = None
-) -> UpstreamLists:
-    """Every list the upstream advertises, on `handle`; a modern upstream is told the client
-    `capabilities` in each request's envelope (it has no handshake to learn them from)."""
-    offered = (upstream.initialize_result or {}).get("capabilities") or {}
-    items: dict[Kind, tuple[JSONObject, ...]] = {}
-    for kind in Kind:
-        if not isinstance(offered.get(kind.capability), dict):
-            continue
-        items[kind] = await _fetch_all(upstream, kind, timeout, handle, capabilities)
-    return UpstreamLists(upstream.name, items)
-
-
-async def _fetch_all(
-    upstream: Upstream, kind: Kind, timeout: float, handle: str, capabilities: JSONObject | None
-) -> tuple[JSONObject, ...]:
-    collected: list[JSONObject] = []
-    cursor: str | None = None
-    seen_cursors: set[str] = set()
-    for _ in range(MAX_PAGES):
-        params: JSONObject = {"cursor": cursor} if cursor is not None else {}
-        if capabilities is not None and upstream.era is Era.MODERN:
-            params = stamped(params, capabilities)
-        try:
-            result = await upstream.request(handle, kind.method, params, timeout=timeout)
-        except UpstreamRpcError as exc:
-            if exc.error.get("code") == -32601 and kind is Kind.TEMPLATES:
-                break  # resources without templates
-            raise
-        page = result.get(kind.result_key)
-        if isinstance(page, list):
-            collected.extend(item for item in page if isinstance(item, dict))
-        next_cursor = result.get("nextCursor")
-        if not isinstance(next_cursor, str) or not next_cursor or next_cursor in seen_cursors:
-            break
-        seen_cursors.add(next_cursor)
-        cursor = next_cursor
-    else:
-        logger.warning("upstream %s: %s stopped after %d pages", upstream.name, kind.method, MAX_PAGES)
-    return tuple(collected)
+_FETCH_ERRORS = (GatewayError, UpstreamRpcError, UpstreamSessionExpired)
 
 
 class CatalogManager:
@@ -89,6 +51,7 @@ class CatalogManager:
         self._timeout = timeout
         self._lists: dict[tuple[str, Capset], UpstreamLists] = {}
         self._fetched_for: dict[str, JSONObject | None] = {}
+        self._failing: dict[str, dict[Kind, str]] = {}
         self._handles: dict[tuple[str, Capset], str] = {}
         self._catalogs: dict[Capset, Catalog] = {NO_CAPABILITIES: EMPTY_CATALOG}
         self._ready: dict[Capset, anyio.Event] = {}
@@ -113,6 +76,18 @@ class CatalogManager:
         ready = self._ready[capset] = anyio.Event()
         self._catalogs.setdefault(capset, EMPTY_CATALOG)
         return ready, True
+
+    def failing(self, name: str) -> bool:
+        """Whether some list of `name` failed at its last fetch (its owner retries it)."""
+        return bool(self._failing.get(name))
+
+    def failing_lists(self) -> dict[str, list[str]]:
+        """Per upstream, the list methods that currently fail."""
+        return {
+            name: [kind.method for kind in Kind if kind in kinds]
+            for name, kinds in self._failing.items()
+            if kinds
+        }
 
     async def refresh_all(self, *, strict: bool = False) -> None:
         """Fetch every available upstream and build. With `strict` a name collision raises."""
@@ -149,33 +124,60 @@ class CatalogManager:
         upstream = self._upstreams[name]
         # Holding the object (not its id) keeps a restart's new result from reusing the id.
         marker = upstream.initialize_result
-        fetched = True
+        kinds = offered_kinds(upstream)
+        failures: dict[Kind, str] = {}
         for capset in list(self._catalogs):
-            try:
-                self._lists[(name, capset)] = await self._fetch_for(upstream, capset)
-            except (GatewayError, UpstreamRpcError, UpstreamSessionExpired) as exc:
-                logger.warning("upstream %s: cannot fetch its lists for %s (%r)", name, label(capset), exc)
-                fetched = False
-        if fetched:
-            self._fetched_for[name] = marker
+            previous = self._lists.get((name, capset))
+            items: dict[Kind, tuple[JSONObject, ...]] = {}
+            for kind in kinds:
+                try:
+                    items[kind] = await self._fetch_kind(upstream, capset, kind)
+                except _FETCH_ERRORS as exc:
+                    failures.setdefault(kind, repr(exc))
+                    if previous is not None and kind in previous.items:
+                        items[kind] = previous.items[kind]  # the last good list stays served
+            self._lists[(name, capset)] = UpstreamLists(name, items)
+        # Failing kinds are retried by the owner, with backoff, not by every request.
+        self._fetched_for[name] = marker
+        self._record(name, kinds, failures)
 
-    async def _fetch_for(self, upstream: Upstream, capset: Capset) -> UpstreamLists:
-        """The lists offered to a client of `capset`, on a session that declared it."""
+    async def _fetch_kind(self, upstream: Upstream, capset: Capset, kind: Kind) -> tuple[JSONObject, ...]:
+        """The `kind` list offered to a client of `capset`, on a session that declared it."""
         capabilities = declared(capset)
         if not capset:
-            return await fetch_lists(upstream, self._timeout, SHARED_SESSION, capabilities)
+            return await fetch_kind(upstream, kind, self._timeout, SHARED_SESSION, capabilities)
         key = (upstream.name, capset)
         for attempt in range(2):
             handle = self._handles.get(key)
             if handle is None:
                 handle = self._handles[key] = await upstream.open_session(capabilities)
             try:
-                return await fetch_lists(upstream, self._timeout, handle, capabilities)
+                return await fetch_kind(upstream, kind, self._timeout, handle, capabilities)
             except UpstreamSessionExpired:
                 del self._handles[key]  # the upstream forgot it (restarted): a new one
                 if attempt:
                     raise
         raise AssertionError("unreachable")
+
+    def _record(self, name: str, kinds: list[Kind], failures: dict[Kind, str]) -> None:
+        """Log each kind's failure once per streak, and its recovery."""
+        before = self._failing.get(name, {})
+        kept = {
+            kind for (upstream, _), lists in self._lists.items() if upstream == name for kind in lists.items
+        }
+        for kind in kinds:
+            if kind in failures and kind not in before:
+                served = "its last good list" if kind in kept else "none"
+                logger.warning(
+                    "upstream %s: %s failed (%s); retrying with backoff, serving %s meanwhile",
+                    name,
+                    kind.method,
+                    failures[kind],
+                    served,
+                )
+            elif kind in before and kind not in failures:
+                logger.info("upstream %s: %s lists again", name, kind.method)
+        self._failing[name] = failures
 
     def _rebuild(self, *, strict: bool) -> bool:
         changed = False
@@ -190,4 +192,4 @@ class CatalogManager:
         return changed
 
 
-__all__ = ["CatalogCollision", "CatalogManager", "fetch_lists"]
+__all__ = ["CatalogCollision", "CatalogManager"]

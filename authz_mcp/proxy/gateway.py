@@ -72,7 +72,7 @@ class Gateway:
         self.request_states = RequestStateCodec(key)
         prefixes = {name: cfg.name_prefix(name) for name, cfg in config.upstreams.items()}
         self.catalogs = CatalogManager(self.upstreams, prefixes, config.server.upstream_timeout_seconds)
-        self.refresher = CatalogRefresher(self.upstreams, self._refresh_upstream)
+        self.refresher = CatalogRefresher(self.upstreams, self._refresh_upstream, self.catalogs.failing)
         self.views = ViewCache()
         self.search_index = IndexCache()
         self.pending = PendingClientRequests()

@@ -7,12 +7,14 @@ an upstream reply. Asks that arrive while a refresh runs are coalesced: however 
 came, exactly one more refresh follows the running one, and it covers them all, since
 it starts after the last of them. Each refresh runs between two looks at the listening
 clients' views (`ListChanges.around_change`), so whoever can now see more, or less,
-is told.
+is told. While some list of the upstream fails (`failing`), the owner tries again with
+capped exponential backoff; an ask cuts the wait short.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -20,11 +22,15 @@ import anyio
 from anyio.abc import TaskGroup
 
 from authz_mcp.proxy.catalog import Kind
+from authz_mcp.upstream.rpc import backoff
 
 logger = logging.getLogger(__name__)
 
 Refresh = Callable[[str, tuple[Kind, ...]], Awaitable[None]]
 """Refetch one upstream's lists (of at least these kinds) and announce what changed."""
+Failing = Callable[[str], bool]
+"""Whether some list of the upstream failed at its last refresh."""
+FIRST_RETRY, MAX_RETRY = 0.5, 30.0
 
 
 @dataclass
@@ -38,8 +44,18 @@ class _Owner:
 
 
 class CatalogRefresher:
-    def __init__(self, names: Iterable[str], refresh: Refresh) -> None:
+    def __init__(
+        self,
+        names: Iterable[str],
+        refresh: Refresh,
+        failing: Failing = lambda name: False,
+        *,
+        first_retry: float = FIRST_RETRY,
+        max_retry: float = MAX_RETRY,
+    ) -> None:
         self._refresh = refresh
+        self._failing = failing
+        self._retry = (first_retry, max_retry)
         self._owners = {name: _Owner() for name in names}
 
     def run_in(self, group: TaskGroup) -> None:
@@ -69,11 +85,17 @@ class CatalogRefresher:
 
     async def _own(self, name: str) -> None:
         owner = self._owners[name]
+        delays = backoff(*self._retry)
+        retry: float | None = None
         while True:
-            await owner.wake.wait()
+            with anyio.move_on_after(math.inf if retry is None else retry):
+                await owner.wake.wait()
             owner.wake = anyio.Event()
             generation = owner.requested
             kinds = tuple(kind for kind in Kind if kind in owner.kinds)
+            if retry is not None or not kinds:
+                # After a failure, or asked by nobody: any kind may have changed for someone.
+                kinds = tuple(Kind)
             owner.kinds = set()
             try:
                 await self._refresh(name, kinds)
@@ -82,3 +104,7 @@ class CatalogRefresher:
             owner.completed = generation
             owner.done.set()
             owner.done = anyio.Event()
+            if self._failing(name):
+                retry = next(delays)
+            else:
+                retry, delays = None, backoff(*self._retry)

@@ -85,3 +85,24 @@ async def test_asking_for_an_unknown_upstream_returns_at_once() -> None:
     refresher = CatalogRefresher(["up"], Recorder().refresh)
     with anyio.fail_after(1):
         await refresher.refreshed("unknown")
+
+
+async def test_a_failing_list_is_retried_without_any_ask_and_covers_every_kind() -> None:
+    runs: list[tuple[Kind, ...]] = []
+    retried = anyio.Event()
+
+    async def refresh(name: str, kinds: tuple[Kind, ...]) -> None:
+        runs.append(kinds)
+        if len(runs) == 3:
+            retried.set()
+
+    # The lists keep failing: the owner tries again on its own, with backoff.
+    refresher = CatalogRefresher(["up"], refresh, lambda name: True, first_retry=0.01, max_retry=0.02)
+    with anyio.fail_after(10):
+        async with anyio.create_task_group() as group:
+            refresher.run_in(group)
+            refresher.request("up", (Kind.TOOLS,))
+            await retried.wait()
+            group.cancel_scope.cancel()
+    # The retries were asked by nobody: whoever may now see more, of any kind, is told.
+    assert runs[:3] == [(Kind.TOOLS,), tuple(Kind), tuple(Kind)]

@@ -12,7 +12,8 @@ requests at awkward moments, and waits for the answers before it goes on:
 Tools that need a client capability (`sample`, `elicit`, `list_roots`) are offered only to
 a connection that declared it, and answer like an unknown tool elsewhere. One list can be
 made to fail while a file exists (`--fail METHOD --fail-while PATH`), for the tests of a
-failing list. The transports (stdio and Streamable HTTP) are in `chatty_wire.py`.
+failing list; `wait_failures` returns once it failed that many times. The transports
+(stdio and Streamable HTTP) are in `chatty_wire.py`.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ Emit = Callable[[JSON], Awaitable[None]]
 
 ANSWER_TIMEOUT = 10.0
 CAPABILITY_TOOLS = {"sample": "sampling", "elicit": "elicitation", "list_roots": "roots"}
-PLAIN_TOOLS = ("echo", "announce", "stats", "wait_passes")
+PLAIN_TOOLS = ("echo", "announce", "stats", "wait_passes", "wait_failures")
 _ASKS: dict[str, tuple[str, JSON]] = {
     "sample": ("sampling/createMessage", {"messages": [], "maxTokens": 10}),
     "elicit": ("elicitation/create", {"message": "Go on?", "requestedSchema": {"type": "object"}}),
@@ -76,7 +77,8 @@ class Chatty:
         self._fail_while = fail_while
         self.passes_started = 0
         self.passes_done = 0
-        self._pass_done = anyio.Event()
+        self.failures = 0
+        self._counted = anyio.Event()
 
     # --- the client's answers to our requests ---------------------------------------
 
@@ -121,6 +123,8 @@ class Chatty:
 
     async def _result(self, connection: Connection, method: object, params: JSON, emit: Emit) -> JSON:
         if method == self._fail_method and self._fail_while is not None and self._fail_while.exists():
+            self.failures += 1
+            self._count()
             raise Failure(-32603, "backend unavailable")
         if method == "initialize":
             connection.capabilities = params.get("capabilities") or {}
@@ -172,8 +176,7 @@ class Chatty:
             page["nextCursor"] = str(index + 1)
         else:
             self.passes_done += 1
-            self._pass_done.set()
-            self._pass_done = anyio.Event()
+            self._count()
         return page
 
     async def _call(self, connection: Connection, params: JSON, emit: Emit) -> JSON:
@@ -188,12 +191,18 @@ class Chatty:
         if name == "announce":
             await emit(_notice("notifications/tools/list_changed"))
             return text_result("announced")
-        if name == "wait_passes":
+        if name in ("wait_passes", "wait_failures"):
             wanted = int((params.get("arguments") or {}).get("count", 1))
             with anyio.move_on_after(ANSWER_TIMEOUT):
-                while self.passes_done < wanted:
-                    await self._pass_done.wait()
-        return text_result({"started": self.passes_started, "done": self.passes_done})
+                while (self.passes_done if name == "wait_passes" else self.failures) < wanted:
+                    await self._counted.wait()
+        return text_result(
+            {"started": self.passes_started, "done": self.passes_done, "failures": self.failures}
+        )
+
+    def _count(self) -> None:
+        self._counted.set()
+        self._counted = anyio.Event()
 
     async def _echo(self, params: JSON, emit: Emit) -> JSON:
         token = (params.get("_meta") or {}).get("progressToken")
