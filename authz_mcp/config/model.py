@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from authz_mcp.config.console import ConsoleConfig
 from authz_mcp.config.operations import LimitsConfig, LoggingConfig, MetricsConfig, TracingConfig
 from authz_mcp.config.redis_urls import cluster_nodes, parse_sentinel_url
 
@@ -266,6 +267,8 @@ class Config(_Frozen):
     tracing: TracingConfig = Field(default_factory=TracingConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    # The web console; off unless configured.
+    console: ConsoleConfig | None = None
 
     @field_validator("upstreams")
     @classmethod
@@ -288,6 +291,14 @@ class Config(_Frozen):
     def _some_authentication(self) -> Config:
         if not self.auth.jwt and not self.auth.personal_tokens:
             raise ValueError("auth: configure auth.jwt or enable auth.personal_tokens")
+        return self
+
+    @model_validator(mode="after")
+    def _console_issuer(self) -> Config:
+        if self.console is not None and self.console.issuer is None and not self.auth.jwt:
+            raise ValueError("console: set console.issuer or configure auth.jwt")
+        if self.console is not None and self.console.issuer is not None:
+            require_secure_url(self.console.issuer)
         return self
 
     def audience_for(self, issuer: JwtIssuerConfig) -> str:

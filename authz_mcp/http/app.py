@@ -11,9 +11,10 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route, WebSocketRoute
+from starlette.routing import Mount, Route, WebSocketRoute
 
 from authz_mcp.auth import Authenticator, protected_resource_metadata, resource_metadata_url
+from authz_mcp.console import PREFIX, console_app
 from authz_mcp.errors import GatewayError, http_body
 from authz_mcp.http.cors import Cors
 from authz_mcp.http.endpoint import McpEndpoint
@@ -104,6 +105,9 @@ def build_app(
     ]
     if tokens is not None and config.auth.personal_tokens and config.auth.pat.self_service:
         routes += token_api_routes(gateway, authenticator, tokens)
+    if config.console is not None:
+        console_tokens = tokens if tokens is not None and config.auth.personal_tokens else None
+        routes.append(Mount(PREFIX, app=console_app(gateway, console_tokens, config.console)))
     return Starlette(
         routes=routes,
         middleware=[

@@ -5,7 +5,12 @@
 //   node provider.mjs '<json config>'
 //
 // config: {"resources": [url, ...], "scope": "space separated scopes",
-//          "clients": [{"client_id": ..., "client_secret": ..., "claims": {...extra claims}}]}
+//          "clients": [{"client_id": ..., "client_secret": ..., "claims": {...extra claims}}],
+//          "web_clients": [{"client_id": ..., "client_secret": ..., "redirect_uris": [url, ...]}],
+//          "accounts": {"<user id>": {...claims}}}
+//
+// Web clients sign users in by the authorization code flow, through the provider's development
+// login and consent pages (any user id signs in, with that account's claims in the ID token).
 //
 // stdout, one JSON object a line: {"event": "ready", "issuer": url, "kid": kid} once listening,
 // {"event": "jwks"} whenever the key set is served, {"event": "rotated", "kid": kid} after a
@@ -31,6 +36,17 @@ const clients = (config.clients ?? []).map((c) => ({
   token_endpoint_auth_method: 'client_secret_post',
 }));
 
+const accounts = config.accounts ?? {};
+const webClients = (config.web_clients ?? []).map((c) => ({
+  client_id: c.client_id,
+  client_secret: c.client_secret,
+  grant_types: ['authorization_code'],
+  redirect_uris: c.redirect_uris,
+  response_types: ['code'],
+  scope: 'openid profile roles',
+  token_endpoint_auth_method: 'client_secret_basic',
+}));
+
 function emit(event) {
   process.stdout.write(`${JSON.stringify(event)}\n`);
 }
@@ -42,12 +58,19 @@ function newSigningKey() {
 
 function buildProvider(issuer, keys) {
   const provider = new Provider(issuer, {
-    clients,
-    scopes: ['openid', ...(config.scope ?? '').split(' ').filter(Boolean)],
+    clients: [...clients, ...webClients],
+    scopes: ['openid', 'profile', 'roles', ...(config.scope ?? '').split(' ').filter(Boolean)],
+    claims: { openid: ['sub'], profile: ['name'], roles: ['realm_access'] },
+    // The claims of the scopes asked for go into the ID token itself, which is what the
+    // gateway's console reads (OIDC Core §5.4 allows either).
+    conformIdTokenClaims: false,
+    async findAccount(ctx, id) {
+      return { accountId: id, claims: () => ({ sub: id, ...(accounts[id] ?? {}) }) };
+    },
     jwks: { keys },
     cookies: { keys: [randomUUID()] },
     features: {
-      devInteractions: { enabled: false },
+      devInteractions: { enabled: webClients.length > 0 },
       clientCredentials: { enabled: true },
       resourceIndicators: {
         enabled: true,

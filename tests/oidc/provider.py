@@ -93,8 +93,14 @@ def node_modules_missing() -> bool:
 
 @contextlib.contextmanager
 def running_provider(
-    *, resources: list[str], clients: Mapping[str, Mapping[str, Any]]
+    *,
+    resources: list[str],
+    clients: Mapping[str, Mapping[str, Any]],
+    web_clients: Mapping[str, list[str]] | None = None,
+    accounts: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Iterator[RunningProvider]:
+    """`web_clients`: client id -> redirect URIs, for the authorization code flow; `accounts`:
+    user id -> claims of the users who sign in through them."""
     node = shutil.which("node")
     assert node is not None, "node is required (the fixtures skip without it)"
     config = {
@@ -104,6 +110,11 @@ def running_provider(
             {"client_id": name, "client_secret": client_secret(name), "claims": dict(claims)}
             for name, claims in clients.items()
         ],
+        "web_clients": [
+            {"client_id": name, "client_secret": client_secret(name), "redirect_uris": uris}
+            for name, uris in (web_clients or {}).items()
+        ],
+        "accounts": {name: dict(claims) for name, claims in (accounts or {}).items()},
     }
     process = subprocess.Popen(
         [node, str(SCRIPT), json.dumps(config)],
@@ -119,6 +130,8 @@ def running_provider(
     def read_events() -> None:
         assert process.stdout is not None
         for line in process.stdout:
+            if not line.startswith("{"):
+                continue  # the provider's own notices (e.g. that development pages are on)
             event = json.loads(line)
             if event.get("event") == "jwks":
                 jwks.add()
