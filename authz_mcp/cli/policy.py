@@ -21,6 +21,7 @@ from authz_mcp.admin import (
     parse_expectations,
     run_expectations,
 )
+from authz_mcp.admin.explanation import explanation_lines
 from authz_mcp.cli.live import KIND_LABELS, fetch_live_catalog
 from authz_mcp.config import Config, load_config
 from authz_mcp.errors import ConfigError
@@ -108,18 +109,7 @@ def _explain_command(args: argparse.Namespace) -> int:
     engine = load_policy(config, args.policy)
     identity = identity_for(args.user, args.group)
     answer = explain(engine, identity.subjects, args.object, args.action)
-    verdict = "allow" if answer.decision.allowed else "deny"
-    print(f"{describe(identity)} {args.action} {answer.obj}: {verdict}")
-    if answer.requested is not None:
-        print(f"  requested as: {answer.requested}")
-    print(f"  decided by: {answer.decision.reason}")
-    print("  matching rules:" if answer.matched else "  matching rules: none")
-    for rule in answer.matched:
-        print(f"    {rule}  (via {' -> '.join(answer.chain_of(rule))})")
-    chains = [chain for chain in answer.chains.values() if len(chain) > 1]
-    print("  roles held:" if chains else "  roles held: none")
-    for chain in chains:
-        print(f"    {' -> '.join(chain)}")
+    print("\n".join(explanation_lines(identity, args.action, answer)))
     return 0
 
 

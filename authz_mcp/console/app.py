@@ -27,11 +27,13 @@ from starlette.templating import Jinja2Templates
 
 from authz_mcp.auth.identity import Identity
 from authz_mcp.config.console import ConsoleConfig
+from authz_mcp.console.admin import AdminPages
 from authz_mcp.console.security import SecurityHeaders, checked_form, csrf_token
 from authz_mcp.console.signin import SignIn, SignInFailed
 from authz_mcp.console.tokens import TokenPages
 from authz_mcp.console.views import catalog_of
 from authz_mcp.proxy.gateway import Gateway
+from authz_mcp.reload import ReloadStatus
 from authz_mcp.tokens import TokenService
 
 logger = logging.getLogger(__name__)
@@ -41,12 +43,18 @@ PREFIX = "/console"
 COOKIE = "authz_mcp_console"
 
 
-def console_app(gateway: Gateway, tokens: TokenService | None, console: ConsoleConfig) -> Starlette:
+def console_app(
+    gateway: Gateway,
+    tokens: TokenService | None,
+    console: ConsoleConfig,
+    policy_status: ReloadStatus | None = None,
+) -> Starlette:
     config = gateway.config
     base = config.server.base_url
     templates = Jinja2Templates(directory=str(HERE / "templates"))
     signin = SignIn(config, console)
     token_pages = TokenPages(gateway, tokens, templates) if tokens is not None else None
+    admin_pages = AdminPages(gateway, policy_status)
 
     def render(request: Request, name: str, status: int = 200, **context: Any) -> Response:
         context |= {"csrf": csrf_token(request.session), "prefix": PREFIX, "token_pages": token_pages}
@@ -61,7 +69,20 @@ def console_app(gateway: Gateway, tokens: TokenService | None, console: ConsoleC
             return render(request, "signin.html")
         view = await gateway.view_for(identity)
         owned = await token_pages.listed(identity) if token_pages is not None else []
-        return render(request, "home.html", user=identity, catalog=catalog_of(view), tokens=owned)
+        return render(
+            request,
+            "home.html",
+            user=identity,
+            is_admin=admin_pages.is_admin(identity),
+            catalog=catalog_of(view),
+            tokens=owned,
+        )
+
+    async def admin(request: Request) -> Response:
+        identity = signin.identity(request.session)
+        if identity is None:
+            return RedirectResponse(f"{PREFIX}/", status_code=303)
+        return await admin_pages.page(request, identity, render)
 
     async def login(request: Request) -> Response:
         try:
@@ -112,6 +133,7 @@ def console_app(gateway: Gateway, tokens: TokenService | None, console: ConsoleC
 
     routes = [
         Route("/", home, methods=["GET"]),
+        Route("/admin", admin, methods=["GET"]),
         Route("/login", login, methods=["GET"]),
         Route("/callback", callback, methods=["GET"]),
         Route("/logout", logout, methods=["POST"]),

@@ -107,7 +107,7 @@ def build_app(
         routes += token_api_routes(gateway, authenticator, tokens)
     if config.console is not None:
         console_tokens = tokens if tokens is not None and config.auth.personal_tokens else None
-        routes.append(Mount(PREFIX, app=console_app(gateway, console_tokens, config.console)))
+        routes.append(Mount(PREFIX, app=console_app(gateway, console_tokens, config.console, policy_status)))
     return Starlette(
         routes=routes,
         middleware=[

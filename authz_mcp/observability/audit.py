@@ -6,16 +6,21 @@ import json
 import logging
 import sys
 import time
+from collections import deque
 from typing import IO, Any
 
 from authz_mcp.auth.identity import Identity
 
 logger = logging.getLogger("authz_mcp.audit")
 
+RECENT_DECISIONS = 1000
+
 
 class AuditLog:
     def __init__(self, stream: IO[str] | None = None) -> None:
         self._stream = stream if stream is not None else sys.stderr
+        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_DECISIONS)
+        """The last decisions of this process, newest last (the console's admin page)."""
 
     @classmethod
     def open(cls, path: str) -> AuditLog:
@@ -53,6 +58,7 @@ class AuditLog:
         if started is not None:
             line["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
         line.update(extra)
+        self.recent.append(line)
         try:
             self._stream.write(json.dumps(line, separators=(",", ":")) + "\n")
             self._stream.flush()

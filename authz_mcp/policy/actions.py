@@ -25,6 +25,10 @@ TOKENS_OBJECT: Final = "authz-mcp/tokens"
 user's personal tokens). Upstream objects always have a `/tools/`, `/prompts/` or
 `/resources/` segment, so no upstream item can be named this."""
 
+CONSOLE_OBJECT: Final = "authz-mcp/console"
+"""The object whose `manage` permission opens the web console's admin pages (anyone's catalog,
+explanations, recent decisions, policy and upstream status)."""
+
 
 def tool_object(upstream: str, name: str) -> str:
     """`<upstream>/tools/<name>`."""

@@ -29,6 +29,7 @@ TIMEOUT = 20.0
 class ConsoleSetup:
     provider: RunningProvider
     gateway: GatewayProcess
+    config_file: Path
 
     @property
     def console(self) -> str:
@@ -71,7 +72,7 @@ def console_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleS
     ) as provider:
         tmp_path = tmp_path_factory.mktemp("console")
         with running_gateway(console_gateway_config(tmp_path, port, provider), tmp_path) as gateway:
-            yield ConsoleSetup(provider, gateway)
+            yield ConsoleSetup(provider, gateway, tmp_path / f"gateway-{port}.yaml")
 
 
 def form_of(page: httpx.Response) -> tuple[str, dict[str, str]]:
