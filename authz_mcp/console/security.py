@@ -23,7 +23,9 @@ CONTENT_SECURITY_POLICY = (
 HEADERS = {
     b"content-security-policy": CONTENT_SECURITY_POLICY.encode(),
     b"x-content-type-options": b"nosniff",
-    b"referrer-policy": b"no-referrer",
+    # Not no-referrer: with it Chromium sends `Origin: null` on form posts, which the gateway's
+    # Origin check (rightly) refuses; same-origin still tells other sites nothing.
+    b"referrer-policy": b"same-origin",
     b"x-frame-options": b"DENY",
 }
 MAX_FORM_BYTES = 16 * 1024
