@@ -19,6 +19,7 @@ from authz_mcp.policy import explain
 from authz_mcp.policy.actions import ACTIONS, CONSOLE_OBJECT, MANAGE
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.reload import ReloadStatus
+from authz_mcp.tokens import iso_time
 
 Render = Callable[..., Response]
 MAX_FIELD = 1024
@@ -71,7 +72,7 @@ class AdminPages:
                 decision in ("allow", "deny") and line["decision"] != decision
             ):
                 continue
-            shown.append(line)
+            shown.append({**line, "time": iso_time(line["ts"])})
             if len(shown) == SHOWN_DECISIONS:
                 break
         return shown

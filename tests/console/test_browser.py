@@ -62,3 +62,47 @@ def test_user_signs_in_makes_uses_and_revokes_a_token_in_a_browser(
     assert initialize(console_setup.gateway.url, token).status_code == 401
     # The Content-Security-Policy let the page's own script run and blocked nothing.
     assert not [text for text in blocked if "Content Security Policy" in text]
+
+
+def test_admin_looks_up_a_user_and_an_explanation_in_a_browser_and_others_get_403(
+    console_setup: ConsoleSetup, tmp_path: Path
+) -> None:
+    browser_available()
+    from playwright.sync_api import Page, sync_playwright
+
+    def signed_in(page: Page, user: str) -> None:
+        page.goto(f"{console_setup.console}/")
+        page.click("text=Sign in with your identity provider")
+        page.fill("input[name=login]", user)
+        page.fill("input[name=password]", "any")
+        page.click("button[type=submit]")
+        page.click("button[type=submit]")
+        page.wait_for_selector("#catalog")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        try:
+            bob = browser.new_context().new_page()
+            signed_in(bob, "bob")
+            refused = bob.goto(f"{console_setup.console}/admin")
+            assert refused is not None
+            assert refused.status == 403
+            assert "content-security-policy" in refused.headers
+
+            carol = browser.new_context(viewport={"width": 1024, "height": 900}).new_page()
+            signed_in(carol, "carol")
+            carol.click('header a:has-text("Admin")')
+            carol.fill("input[name=who]", "dave")
+            carol.fill("input[name=groups]", "staff")
+            carol.fill("input[name=object]", "demo/tools/add")
+            carol.select_option("select[name=action]", "call")
+            carol.click('button:has-text("Look up")')
+            carol.wait_for_selector("#explanation")
+            carol.screenshot(path=str(tmp_path / "4-admin-lookup.png"), full_page=True)
+            explanation = carol.inner_text("#explanation")
+            shown = set(carol.locator('#lookup ul[data-kind="Tools"] code.name').all_inner_texts())
+        finally:
+            browser.close()
+    assert explanation.startswith("dave (groups: staff) call demo/tools/add: allow")
+    assert "g, group:staff, role:two-tools" in explanation or "group:staff -> role:two-tools" in explanation
+    assert shown == BOB_TOOLS
