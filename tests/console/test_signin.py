@@ -3,12 +3,14 @@ Content-Security-Policy, CSRF on every form, signing out."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 
 from authz_mcp.console.security import CONTENT_SECURITY_POLICY
-from tests.console.conftest import TIMEOUT, ConsoleSetup, csrf_of, sign_in
+from tests.console.conftest import TIMEOUT, ConsoleSetup, console_gateway_config, csrf_of, sign_in
+from tests.support.gateway import free_port, running_gateway
 
 
 def test_console_pages_carry_a_strict_content_security_policy(console_setup: ConsoleSetup) -> None:
@@ -89,3 +91,20 @@ def test_a_callback_not_started_here_signs_nobody_in(console_setup: ConsoleSetup
 
         assert answer.status_code == 400
         assert 'class="who"' not in browser.get(f"{console_setup.console}/").text
+
+
+def test_session_cookie_is_secure_when_the_gateway_is_not_on_loopback(
+    console_setup: ConsoleSetup, tmp_path: Path
+) -> None:
+    port = free_port()
+    config = console_gateway_config(tmp_path, port, console_setup.provider)
+    config["server"] = {**config["server"], "public_url": "https://gateway.example"}  # type: ignore[dict-item]
+    with running_gateway(config, tmp_path) as gateway:
+        started = httpx.get(
+            f"{gateway.base_url}/console/login", headers={"Host": "gateway.example"}, timeout=TIMEOUT
+        )
+
+    assert started.status_code == 302
+    assert "redirect_uri=https%3A%2F%2Fgateway.example%2Fconsole%2Fcallback" in started.headers["location"]
+    attributes = {part.strip().lower() for part in started.headers["set-cookie"].split(";")}
+    assert {"secure", "httponly", "samesite=lax"} <= attributes
