@@ -208,4 +208,4 @@ def test_try_it_with_a_bad_token_is_one_line(demo: Demo) -> None:
         check=False,
     )
     assert result.returncode == 1
-    assert result.stderr.splitlines() == [f"try_it: {demo.url}: refused: malformed token"]
+    assert result.stderr.splitlines() == [f"try_it: {demo.url}: refused: The access token is invalid"]

@@ -47,6 +47,9 @@ NOT_RUN = {
     "authz-mcp init": "the reader's own gateway.yaml; the walk-through runs init, check and catalog",
     "IDP_TOKEN=...": "needs a real identity provider at mcp.example.com",
     ".venv/bin/python -m bench.run": "benchmarks are not run by the test suite",
+    "docker build -f deploy/Dockerfile -t authz-mcp .": (
+        "tests/deploy builds and runs the image (scripts/test-image) and renders the manifests"
+    ),
 }
 
 
