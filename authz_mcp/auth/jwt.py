@@ -105,17 +105,25 @@ class JwtVerifier:
         return subject
 
     def _groups(self, claims: Mapping[str, Any]) -> tuple[str, ...]:
-        if self._cfg.groups_claim is None:
-            return ()
-        value = claim_at(claims, self._cfg.groups_claim)
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            return (value,)
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            return tuple(value)
-        # Groups grant permissions: a claim we cannot read is refused rather than half-used.
-        raise InvalidToken("malformed groups claim")
+        groups = groups_at(claims, self._cfg.groups_claim)
+        if groups is None:
+            # Groups grant permissions: a claim we cannot read is refused rather than half-used.
+            raise InvalidToken("malformed groups claim")
+        return groups
+
+
+def groups_at(claims: Mapping[str, Any], path: str | None) -> tuple[str, ...] | None:
+    """The groups a claim names: () when none is configured or present, None when unreadable."""
+    if path is None:
+        return ()
+    value = claim_at(claims, path)
+    if value is None:
+        return ()
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, list) and all(isinstance(item, str) for item in value):
+        return tuple(value)
+    return None
 
 
 def claim_at(claims: Mapping[str, Any], path: str) -> Any:

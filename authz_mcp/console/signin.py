@@ -18,7 +18,7 @@ from authlib.integrations.starlette_client import OAuth, OAuthError
 from starlette.requests import Request
 
 from authz_mcp.auth.identity import Identity
-from authz_mcp.auth.jwt import RESERVED_SUBJECT_PREFIXES, claim_at
+from authz_mcp.auth.jwt import RESERVED_SUBJECT_PREFIXES, claim_at, groups_at
 from authz_mcp.config.console import ConsoleConfig
 from authz_mcp.config.model import Config, JwtIssuerConfig
 
@@ -76,17 +76,11 @@ class SignIn:
         }
 
     def _groups(self, claims: Mapping[str, Any]) -> tuple[str, ...]:
-        if self.claims.groups_claim is None:
-            return ()
-        value = claim_at(claims, self.claims.groups_claim)
-        if value is None:
-            return ()
-        if isinstance(value, str):
-            return (value,)
-        if isinstance(value, list) and all(isinstance(item, str) for item in value):
-            return tuple(value)
-        # Groups grant permissions: a claim we cannot read signs nobody in rather than half-used.
-        raise SignInFailed("malformed groups claim")
+        groups = groups_at(claims, self.claims.groups_claim)
+        if groups is None:
+            # Groups grant permissions: a claim we cannot read signs nobody in rather than half-used.
+            raise SignInFailed("malformed groups claim")
+        return groups
 
     def identity(self, session: Mapping[str, Any]) -> Identity | None:
         """The signed-in user, or None (never signed in, signed out, or the sign-in expired)."""
