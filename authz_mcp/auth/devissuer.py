@@ -112,6 +112,9 @@ class DevIssuer:
             "aud": audience if isinstance(audience, str) else list(audience),
             "iat": int(now if issued_at is None else issued_at),
             "exp": int(now + expires_in),
+            # Unique per token, as an identity provider's are: two tokens minted in one second
+            # for the same subject must still differ.
+            "jti": secrets.token_urlsafe(12),
         }
         if not_before is not None:
             claims["nbf"] = int(not_before)

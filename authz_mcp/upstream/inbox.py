@@ -47,6 +47,11 @@ class Inbox:
             method = message.get("method")
             logger.warning("upstream %s: dropped %s, its recipients are not keeping up", self.name, method)
             self._advance()
+        except (anyio.BrokenResourceError, anyio.ClosedResourceError):
+            # The delivering task has ended (its request was cancelled): nobody is left to
+            # receive this, and the reader must not fail for it.
+            logger.debug("upstream %s: dropped %s after its request ended", self.name, message.get("method"))
+            self._closed = True
 
     async def run(self) -> None:
         """Deliver queued notifications, in order, until cancelled; then nobody waits any more."""
