@@ -1,5 +1,7 @@
-"""The attack target: one real gateway (`authz-mcp serve`) per module, in front of real upstreams,
-with a spy recording everything the gateway sends to its HTTP upstream.
+"""The attack target: one real gateway (`authz-mcp serve`) shared by every module of this folder,
+in front of real upstreams, with a spy recording everything the gateway sends to its HTTP upstream.
+The modules keep apart by what they check: each remembers its own tokens, and what the spies and
+the vault record can only grow, so a module's "never reached" checks cover the modules before it.
 
 - `demo`: the demo server over stdio (both eras; 2026-07-28 is detected), with 510 extra tools
   so that tool lists paginate (the gateway's pages hold 500).
@@ -15,11 +17,14 @@ Personal tokens live in a SQLite file that a test can also write to.
 
 Every token a test mints or forges goes through `Target.remember`, so that the last test of each
 module can check that none of them reached the upstream, the log or the audit file.
+
+Starting three processes for each of the eight modules took about four minutes of the suite's time.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -72,7 +77,7 @@ g, carol, role:tokens-admin
 LEGACY = "2025-11-25"
 TIMEOUT = 20.0
 START_TIMEOUT = 90.0
-"""The shared machine can be slow to start three processes; the first test of a module waits."""
+"""The shared machine can be slow to start three processes; the first test to use them waits."""
 MODULE_TIMEOUT = START_TIMEOUT + 60.0
 INVALID_TOKEN_BODY: dict[str, Any] = {
     "jsonrpc": "2.0",
@@ -250,11 +255,24 @@ def attack_target(issuer: RunningIssuer, tmp_path: Path) -> Iterator[Target]:
             yield Target(gateway, spy, issuer, state_db, http, vault_spy, vault_record)
 
 
-@pytest.fixture(scope="module")
-def target(issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
+def _failures(log: list[str]) -> list[str]:
+    return [line for line in log if "Traceback" in line or "unhandled error" in line]
+
+
+@pytest.fixture(scope="package")
+def shared_target(issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Target]:
     with attack_target(issuer, tmp_path_factory.mktemp("target")) as running:
         yield running
-    assert not [line for line in running.gateway.log if "Traceback" in line or "unhandled error" in line]
+    assert not _failures(running.gateway.log)
+
+
+@pytest.fixture(scope="module")
+def target(shared_target: Target) -> Iterator[Target]:
+    """The shared target, with a list of remembered tokens of the module's own."""
+    logged = len(shared_target.gateway.log)
+    module_target = dataclasses.replace(shared_target, secrets=[])
+    yield module_target
+    assert not _failures(shared_target.gateway.log[logged:])
 
 
 def assert_no_leaks(target: Target) -> None:
