@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from bench.services import cpu_seconds
 from bench.wire import McpSession, ReplyError
 
 Method = Literal["tools/call", "tools/list"]
@@ -34,6 +35,8 @@ class Side:
     echo_tool: str
     tool_count: int
     """How many tools every tools/list reply must hold."""
+    processes: Mapping[str, int] = field(default_factory=dict)
+    """Processes whose CPU time a round accounts for, by label (e.g. gateway, upstream)."""
 
 
 @dataclass
@@ -43,6 +46,8 @@ class RoundResult:
     """Seconds per verified reply."""
     errors: int = 0
     error_samples: list[str] = field(default_factory=list)
+    cpu_seconds: dict[str, float] = field(default_factory=dict)
+    """CPU time each of the side's processes used during the round, by label."""
 
     def fail(self, error: ReplyError) -> None:
         self.errors += 1
@@ -66,6 +71,7 @@ async def run_round(side: Side, scenario: Scenario, seconds: float) -> RoundResu
     """Drive `scenario.concurrency` sessions of `side` for `seconds`; in-flight requests finish."""
     result = RoundResult()
     call = operation(side, scenario.method)
+    cpu_before = {label: cpu_seconds(pid) for label, pid in side.processes.items()}
     start = time.perf_counter()
     deadline = start + seconds
 
@@ -80,4 +86,7 @@ async def run_round(side: Side, scenario: Scenario, seconds: float) -> RoundResu
 
     await asyncio.gather(*(worker(session) for session in side.sessions[: scenario.concurrency]))
     result.elapsed = time.perf_counter() - start
+    result.cpu_seconds = {
+        label: cpu_seconds(pid) - cpu_before[label] for label, pid in side.processes.items()
+    }
     return result

@@ -22,6 +22,8 @@ class SideSummary:
     mean_ms: float
     round_rps: list[float]
     error_samples: list[str]
+    cpu_ms_per_request: dict[str, float]
+    """CPU time per verified reply of each process the side accounts for, by label."""
 
     @classmethod
     def of(cls, rounds: Sequence[RoundResult]) -> SideSummary:
@@ -38,6 +40,7 @@ class SideSummary:
             mean_ms=statistics.fmean(latencies) * 1000 if latencies else math.nan,
             round_rps=[_rps(result) for result in rounds],
             error_samples=list(dict.fromkeys(samples))[:5],
+            cpu_ms_per_request=_cpu_per_request(rounds, len(latencies)),
         )
 
 
@@ -102,6 +105,25 @@ def table(
 
 def _side_row(scenario: str, side: str, s: SideSummary) -> str:
     return f"{scenario:<17} {side:<8} {s.rps:>8.1f} {s.p50_ms:>8.2f} {s.p99_ms:>8.2f} {s.errors:>7}"
+
+
+def cpu_lines(comparisons: Sequence[Comparison], labels: tuple[str, str] = ("direct", "gateway")) -> str:
+    """CPU ms per request of each accounted process, per scenario and side."""
+    lines = []
+    for c in comparisons:
+        for label, side in zip(labels, (c.direct, c.gateway), strict=True):
+            if side.cpu_ms_per_request:
+                used = ", ".join(f"{name} {ms:.2f}" for name, ms in side.cpu_ms_per_request.items())
+                lines.append(f"{c.scenario:<17} {label:<8} CPU ms per request: {used}")
+    return "\n".join(lines)
+
+
+def _cpu_per_request(rounds: Sequence[RoundResult], requests: int) -> dict[str, float]:
+    totals: dict[str, float] = {}
+    for result in rounds:
+        for label, seconds in result.cpu_seconds.items():
+            totals[label] = totals.get(label, 0.0) + seconds
+    return {label: seconds * 1000 / requests for label, seconds in totals.items()} if requests else {}
 
 
 def _rps(result: RoundResult) -> float:

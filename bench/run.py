@@ -136,7 +136,7 @@ def run(settings: Settings, chosen: Sequence[str], output: Path) -> int:
             outcomes.append(outcome)
             print(f"\n## {name}\n{outcome.table}", flush=True)
     targets = [target for outcome in outcomes for target in outcome.targets]
-    print("\n## targets (issue 6)")
+    print("\n## targets")
     for target in targets:
         print(f"- {target.line()}")
     write_results(

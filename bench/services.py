@@ -80,9 +80,23 @@ def tail(path: Path, lines: int = 40) -> str:
     return "\n".join(path.read_text(encoding="utf-8", errors="replace").splitlines()[-lines:])
 
 
+@dataclass(frozen=True)
+class Upstream:
+    url: str
+    """The demo server's /mcp endpoint."""
+    pid: int
+
+
 @contextlib.contextmanager
 def demo_upstream(workdir: Path, extra_tools: int, *, name: str = "upstream") -> Iterator[str]:
     """The demo server over Streamable HTTP; yields its /mcp URL."""
+    with demo_upstream_process(workdir, extra_tools, name=name) as upstream:
+        yield upstream.url
+
+
+@contextlib.contextmanager
+def demo_upstream_process(workdir: Path, extra_tools: int, *, name: str = "upstream") -> Iterator[Upstream]:
+    """The demo server over Streamable HTTP, with its process id (for its CPU time)."""
     stdout_path = workdir / f"{name}.out"
     stderr_path = workdir / f"{name}.err"
     module_args = ["authz_mcp.demo.server", "http", "--host", "127.0.0.1", "--port", "0"]
@@ -98,7 +112,7 @@ def demo_upstream(workdir: Path, extra_tools: int, *, name: str = "upstream") ->
             return bool(found)
 
         _wait_for(ready, process, "demo upstream", stderr_path)
-        yield found[0]
+        yield Upstream(found[0], process.pid)
 
 
 @contextlib.contextmanager
@@ -179,6 +193,14 @@ def gateway(
             policy_path=Path(config["policy"]["file"]),
             process=process,
         )
+
+
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far, from /proc (Linux only)."""
+    stat = Path(f"/proc/{pid}/stat").read_text(encoding="ascii")
+    # Fields after the parenthesised command name, which may itself hold spaces.
+    fields = stat.rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def resident_bytes(pid: int) -> int:

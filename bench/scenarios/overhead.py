@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Mapping
 
 import httpx
 
 from bench import services
 from bench.load import RoundResult, Scenario, Side, run_round
-from bench.report import Comparison, table
+from bench.report import Comparison, cpu_lines, table
 from bench.scenarios.base import Context, Outcome, Settings, Target, client, progress
 from bench.wire import McpSession, ReplyError
 
@@ -31,7 +31,14 @@ LOADS = (
 
 @contextlib.asynccontextmanager
 async def open_side(
-    name: str, url: str, *, echo_tool: str, token: str | None, sessions: int, tool_count: int | None = None
+    name: str,
+    url: str,
+    *,
+    echo_tool: str,
+    token: str | None,
+    sessions: int,
+    tool_count: int | None = None,
+    processes: Mapping[str, int] | None = None,
 ) -> AsyncIterator[Side]:
     """`sessions` initialized sessions on one keep-alive client; `tool_count` defaults to the first list."""
     async with client(sessions * 2) as http:
@@ -44,7 +51,8 @@ async def open_side(
         if tool_count is not None and len(names) != tool_count:
             progress(f"warning: {name} lists {len(names)} tools, direct lists {tool_count}")
         try:
-            yield Side(name, opened, echo_tool, tool_count if tool_count is not None else len(names))
+            count = tool_count if tool_count is not None else len(names)
+            yield Side(name, opened, echo_tool, count, processes or {})
         finally:
             for session in opened:
                 with contextlib.suppress(httpx.HTTPError):
@@ -69,17 +77,27 @@ async def compare(settings: Settings, load: Scenario, reference: Side, measured:
     return Comparison.of(load, results[reference.name], results[measured.name])
 
 
-async def _measure(settings: Settings, direct_url: str, gateway_url: str, token: str) -> list[Comparison]:
+async def _measure(
+    settings: Settings, upstream: services.Upstream, gw: services.Gateway, token: str
+) -> list[Comparison]:
     sessions = max(load.concurrency for load in LOADS)
     async with (
-        open_side("direct", direct_url, echo_tool="echo", token=None, sessions=sessions) as direct,
+        open_side(
+            "direct",
+            upstream.url,
+            echo_tool="echo",
+            token=None,
+            sessions=sessions,
+            processes={"upstream": upstream.pid},
+        ) as direct,
         open_side(
             "gateway",
-            gateway_url,
+            gw.url,
             echo_tool=f"{services.UPSTREAM_NAME}__echo",
             token=token,
             sessions=sessions,
             tool_count=direct.tool_count,
+            processes={"gateway": gw.process.pid, "upstream": upstream.pid},
         ) as gateway,
     ):
         progress(f"catalog: {direct.tool_count} tools; {sessions} sessions per side")
@@ -89,24 +107,33 @@ async def _measure(settings: Settings, direct_url: str, gateway_url: str, token:
 def targets(comparisons: list[Comparison]) -> list[Target]:
     by_name = {c.scenario: c for c in comparisons}
     call_1, call_16 = by_name["tools/call c=1"], by_name["tools/call c=16"]
+    gateway_cpu = call_16.gateway.cpu_ms_per_request
+    upstream_cpu_direct = call_16.direct.cpu_ms_per_request["upstream"]
     return [
-        Target("tools/call c=16 gateway/direct throughput", call_16.throughput_ratio, 0.60, "x", True),
-        Target("tools/call c=1 added p50", call_1.added_p50_ms, 1.0, "ms"),
-        Target("tools/call c=1 added p99", call_1.added_p99_ms, 5.0, "ms"),
+        Target("tools/call c=16 gateway/direct throughput", call_16.throughput_ratio, 0.75, "x", True),
+        Target("tools/call c=1 added p50", call_1.added_p50_ms, 0.5, "ms"),
+        Target("tools/call c=1 added p99", call_1.added_p99_ms, 3.0, "ms"),
+        Target("tools/call c=16 gateway CPU per call", gateway_cpu["gateway"], 0.6, "ms"),
+        Target(
+            "tools/call c=16 upstream CPU per call, through the gateway over direct",
+            gateway_cpu["upstream"] / upstream_cpu_direct if upstream_cpu_direct else float("nan"),
+            1.0,
+            "x",
+        ),
     ]
 
 
 def run(context: Context) -> Outcome:
     with (
-        services.demo_upstream(context.workdir, EXTRA_TOOLS) as upstream_url,
+        services.demo_upstream_process(context.workdir, EXTRA_TOOLS) as upstream,
         services.gateway(
-            context.workdir, issuer_url=context.issuer.issuer_url, upstream_url=upstream_url
+            context.workdir, issuer_url=context.issuer.issuer_url, upstream_url=upstream.url
         ) as gw,
     ):
         token = context.issuer.mint(services.BENCH_USER, audience=gw.audience, expires_in=3600)
-        progress(f"upstream {upstream_url}, gateway {gw.url}")
+        progress(f"upstream {upstream.url}, gateway {gw.url}")
         try:
-            comparisons = asyncio.run(_measure(context.settings, upstream_url, gw.url, token))
+            comparisons = asyncio.run(_measure(context.settings, upstream, gw, token))
         except ReplyError as exc:
             raise ReplyError(f"{exc}\ngateway stderr:\n{services.tail(gw.stderr_path)}") from exc
         errors = sum(c.direct.errors + c.gateway.errors for c in comparisons)
@@ -114,7 +141,8 @@ def run(context: Context) -> Outcome:
             progress(f"gateway stderr (last lines):\n{services.tail(gw.stderr_path)}")
     return Outcome(
         NAME,
-        f"upstream: demo server with {EXTRA_TOOLS} extra tools\n\n{table(comparisons)}",
+        f"upstream: demo server with {EXTRA_TOOLS} extra tools\n\n{table(comparisons)}\n\n"
+        + cpu_lines(comparisons),
         {"extra_tools": EXTRA_TOOLS, "loads": [c.as_json() for c in comparisons]},
         errors,
         targets(comparisons),
