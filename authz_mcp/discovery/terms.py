@@ -45,9 +45,10 @@ def query_words(text: str, synonyms: Mapping[str, tuple[str, ...]] | None = None
     # Not split on case: people write product names so ("GitHub", "PostgreSQL"), and
     # descriptions, which the index does not split either, spell them the same way.
     for word in _WORD.findall(text.lower()):
-        if word in STOPWORDS:
-            continue
-        for term in (word, *((synonyms or {}).get(word, ()))):
+        # A filler word is never searched for itself, but some say what kind of tool is
+        # wanted: "all", "every" or "which" ask for a list, "now" for the current state.
+        own = () if word in STOPWORDS else (word,)
+        for term in (*own, *((synonyms or {}).get(word, ()))):
             if term not in words:
                 words.append(term)
     return words

@@ -93,3 +93,10 @@ def test_names_are_split_on_underscores_hyphens_and_case() -> None:
 
 def test_product_names_in_requests_stay_whole_and_filler_words_go() -> None:
     assert query_words("Could you open a PR on GitHub please") == ["open", "pr", "github"]
+
+
+def test_a_filler_word_that_asks_for_a_list_adds_list_but_is_not_searched_itself() -> None:
+    words = query_words("show me all open bugs", SYNONYMS)
+    assert "list" in words
+    assert "all" not in words
+    assert "issue" in words
