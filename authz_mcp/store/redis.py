@@ -43,10 +43,6 @@ def is_redis(url: str) -> bool:
     return urlsplit(url).scheme in REDIS_SCHEMES
 
 
-def is_cluster(url: str) -> bool:
-    return urlsplit(url).scheme == CLUSTER_SCHEME
-
-
 def connect(url: str, *, health_check_seconds: int = HEALTH_CHECK_SECONDS) -> redis.asyncio.Redis:
     """A client for `url`: redis://, rediss://, redis+sentinel:// or redis+cluster://.
     Nothing is sent until the first call."""

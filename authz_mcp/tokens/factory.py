@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 from authz_mcp.config.model import StoreConfig
 from authz_mcp.errors import ConfigError
-from authz_mcp.store.redis import connect, is_cluster, is_redis
+from authz_mcp.store.redis import connect, is_redis
 from authz_mcp.tokens.memory import MemoryTokenStore
 from authz_mcp.tokens.redis import RedisTokenStore
 from authz_mcp.tokens.sqlite import SqliteTokenStore
@@ -28,11 +28,9 @@ def open_token_store(config: StoreConfig) -> TokenStore:
     if parts.scheme == "sqlite":
         return SqliteTokenStore(sqlite_path(config.url))
     if is_redis(config.url):
-        client = connect(config.url)
-        # Redis Cluster: a token's keys (record, id, owner and global indexes) are written
-        # together by one script, so they share one hash tag and live in one slot.
-        prefix = f"{config.key_prefix}{{tokens}}:" if is_cluster(config.url) else config.key_prefix
-        return RedisTokenStore(client, key_prefix=prefix)
+        # No hash tag, in a cluster either: every command touches one key, so each token's keys
+        # spread over the masters like the sessions do, rather than the whole store in one slot.
+        return RedisTokenStore(connect(config.url), key_prefix=config.key_prefix)
     raise ConfigError(f"store.url: unsupported scheme {parts.scheme!r}")
 
 
