@@ -28,7 +28,7 @@ async def policy_lifecycle(config: Config, gateway: Gateway) -> AsyncIterator[Re
     Each follower runs as its own task; one that fails is logged and stops,
     while the gateway keeps serving the policy it has.
     """
-    reloader = PolicyReloader(config.policy, gateway)
+    reloader = PolicyReloader(config.policy, gateway, list(config.upstreams))
     channel = PolicyChannel.open(config.store)
     try:
         async with anyio.create_task_group() as group:

@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import anyio
 
+from authz_mcp.admin.lint import lint
 from authz_mcp.config import PolicyConfig
 from authz_mcp.errors import ConfigError
 from authz_mcp.policy import PolicyEngine
@@ -63,8 +64,9 @@ def _timestamp(when: float | None) -> str | None:
 
 
 class PolicyReloader:
-    def __init__(self, config: PolicyConfig, gateway: Gateway) -> None:
+    def __init__(self, config: PolicyConfig, gateway: Gateway, upstreams: Sequence[str]) -> None:
         self._config = config
+        self._upstreams = tuple(upstreams)
         self._gateway = gateway
         # One reload at a time: each reads the files afresh, so a queued one sees the latest.
         self._lock = anyio.Lock()
@@ -102,9 +104,7 @@ class PolicyReloader:
         async with self._lock:
             current = self._gateway.policy.version
             try:
-                engine = await anyio.to_thread.run_sync(
-                    PolicyEngine.load_if_changed, self._config.model, self._config.file, current
-                )
+                engine = await anyio.to_thread.run_sync(self._load_if_changed, current)
             except ConfigError as exc:
                 self._reject(str(exc))
                 logger.error("policy reload (%s) rejected, keeping version %s: %s", trigger, current, exc)
@@ -130,6 +130,18 @@ class PolicyReloader:
                 len(engine.rules),
             )
             return True
+
+    def _load_if_changed(self, current: str) -> PolicyEngine | None:
+        """The new engine, None when the files give `current`; a ConfigError when they do
+        not load or hold a lint error, which startup would refuse too (`policy check`)."""
+        engine = PolicyEngine.load_if_changed(self._config.model, self._config.file, current)
+        if engine is None:
+            return None
+        errors = [str(finding) for finding in lint(engine, self._upstreams) if finding.severity == "error"]
+        if errors:
+            more = f" (and {len(errors) - 1} more; see authz-mcp policy check)" if len(errors) > 1 else ""
+            raise ConfigError(f"{errors[0]}{more}")
+        return engine
 
     def _reject(self, reason: str) -> None:
         self._gateway.metrics.policy_reloads.labels("rejected").inc()

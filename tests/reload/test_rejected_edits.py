@@ -23,6 +23,13 @@ def _break_policy(policy_dir: Path, edit: Callable[[Path, str], None]) -> str:
     return f"{path}:{len(BASE_POLICY.splitlines()) + 2}: "
 
 
+def _break_lint(policy_dir: Path, edit: Callable[[Path, str], None]) -> str:
+    """A rule that loads but names no configured upstream: startup refuses it, so must a reload."""
+    path = policy_dir / "policy.csv"
+    edit(path, BASE_POLICY + GRANT_FORECAST + "p, role:viewer, dmeo/tools/add, call, deny\n")
+    return f"{path}:{len(BASE_POLICY.splitlines()) + 2}: error: unknown upstream 'dmeo'"
+
+
 def _break_model(policy_dir: Path, edit: Callable[[Path, str], None]) -> str:
     path = policy_dir / "model.conf"
     lines = path.read_text(encoding="utf-8").splitlines()
@@ -37,7 +44,9 @@ def _rejection(gateway: GatewayProcess) -> str | None:
     return error
 
 
-@pytest.mark.parametrize("breaks", [_break_policy, _break_model], ids=["policy", "model"])
+@pytest.mark.parametrize(
+    "breaks", [_break_policy, _break_lint, _break_model], ids=["policy", "lint", "model"]
+)
 @pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
 async def test_an_invalid_edit_keeps_the_last_good_policy_and_reports_file_and_line(
     issuer: RunningIssuer,
