@@ -11,6 +11,7 @@ import anyio
 import httpx
 
 from authz_mcp.auth import Authenticator
+from authz_mcp.auth.refusals import AuthRefusals
 from authz_mcp.config import Config
 from authz_mcp.config.model import HttpUpstreamConfig
 from authz_mcp.errors import ConfigError
@@ -99,11 +100,15 @@ async def open_runtime(
             metrics=metrics,
             tracing=tracing,
         )
-        authenticator = Authenticator(config, auth_http, pat_verifier=PatVerifier(token_store))
+        authenticator = Authenticator(
+            config,
+            auth_http,
+            pat_verifier=PatVerifier(token_store),
+            refusals=AuthRefusals(metrics.count_auth_failure),
+        )
         metrics.watch_live_state(
             lambda: {name: up.available for name, up in gateway.upstreams.items()},
             lambda: gateway.policy.version,
-            authenticator.refusals.counts,
         )
         startup_error: ConfigError | None = None
         try:

@@ -49,6 +49,7 @@ class Authenticator:
         http: httpx.AsyncClient,
         *,
         pat_verifier: PatVerifier | None = None,
+        refusals: AuthRefusals | None = None,
         cache_size: int = 10_000,
         cache_ttl: float = 60.0,
         clock: Callable[[], float] = time.time,
@@ -68,7 +69,7 @@ class Authenticator:
         self._pat_verifier = pat_verifier if config.auth.personal_tokens else None
         self._required_scopes = config.auth.required_scopes
         self._cache = VerifiedTokenCache(size=cache_size, ttl=cache_ttl, clock=clock)
-        self.refusals = AuthRefusals()
+        self.refusals = refusals if refusals is not None else AuthRefusals()
         """Refused credentials, logged and counted by the HTTP layer, which knows the client."""
 
     async def authenticate(self, authorization: str | None) -> Identity:

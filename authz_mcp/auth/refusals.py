@@ -3,14 +3,15 @@
 The client is told only `invalid_token`; the reason is here. A line names the reason, what is
 known of the credential (issuer, kid, subject, personal token id, read from the credential
 even when it failed to verify) and the client's address; never the token or any part of it.
-`counts` is what a metrics exporter reads.
+Each reason is also handed to `count` (the gateway's Prometheus counter, which sums over
+every worker): this module keeps no count of its own, so nothing can report one process's.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections import Counter
+from collections.abc import Callable
 
 from authz_mcp.errors import CredentialsRefused, MissingCredentials
 
@@ -22,13 +23,13 @@ _FIELDS = ("issuer", "kid", "subject", "token_id")
 
 
 class AuthRefusals:
-    def __init__(self) -> None:
-        self.counts: Counter[str] = Counter()
-        """Refusals by reason since the process started."""
+    def __init__(self, count: Callable[[str], None] | None = None) -> None:
+        self._count = count
 
     def record(self, error: CredentialsRefused, client: str | None) -> None:
         reason = error.reason
-        self.counts[reason] += 1
+        if self._count is not None:
+            self._count(reason)
         fields = {"reason": reason}
         fields.update((name, error.context[name]) for name in _FIELDS if name in error.context)
         fields["client"] = client or "unknown"

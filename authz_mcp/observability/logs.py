@@ -20,6 +20,8 @@ class JsonFormatter(logging.Formatter):
             "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname,
             "logger": record.name,
+            # Under `serve --workers N`, which worker wrote the line.
+            "pid": record.process,
             "message": record.getMessage(),
         }
         access = getattr(record, "access", None)

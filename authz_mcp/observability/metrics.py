@@ -15,7 +15,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
-from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.registry import Collector
 
@@ -63,20 +63,11 @@ class LiveState(Collector):
         self,
         upstreams: Callable[[], Mapping[str, bool]],
         policy_version: Callable[[], str],
-        auth_refusals: Mapping[str, int],
     ) -> None:
         self._upstreams = upstreams
         self._policy_version = policy_version
-        self._auth_refusals = auth_refusals
 
     def collect(self) -> Iterable[Metric]:
-        # The authenticator's own count of refusals (auth/refusals.py), kept per process.
-        refused = CounterMetricFamily(
-            "authz_mcp_auth_failures", "Refused authentications by reason", labels=["reason"]
-        )
-        for reason, count in sorted(self._auth_refusals.items()):
-            refused.add_metric([reason], float(count))
-        yield refused
         up = GaugeMetricFamily(
             "authz_mcp_upstream_up", "Whether the upstream is available (1) or not (0)", labels=["upstream"]
         )
@@ -102,6 +93,12 @@ class Metrics:
             "authz_mcp_requests",
             "MCP requests served, by era, method, upstream and decision",
             ["era", "method", "upstream", "decision"],
+            registry=registry,
+        )
+        self.auth_failures = Counter(
+            "authz_mcp_auth_failures",
+            "Refused authentications, by the reason logged for each",
+            ["reason"],
             registry=registry,
         )
         self.http_responses = Counter(
@@ -152,13 +149,15 @@ class Metrics:
             registry=registry,
         )
 
+    def count_auth_failure(self, reason: str) -> None:
+        self.auth_failures.labels(reason).inc()
+
     def watch_live_state(
         self,
         upstreams: Callable[[], Mapping[str, bool]],
         policy_version: Callable[[], str],
-        auth_refusals: Mapping[str, int],
     ) -> None:
-        self._live = LiveState(upstreams, policy_version, auth_refusals)
+        self._live = LiveState(upstreams, policy_version)
         self.registry.register(self._live)
 
     def exposition(self) -> bytes:

@@ -8,14 +8,20 @@ import pytest
 
 from authz_mcp.auth.refusals import AuthRefusals
 from authz_mcp.errors import InsufficientScope, InvalidToken, MissingCredentials
+from authz_mcp.observability.metrics import Metrics
 
 
-def test_refusals_are_counted_by_reason() -> None:
-    refusals = AuthRefusals()
+def test_refusals_are_counted_by_reason_in_the_metric() -> None:
+    metrics = Metrics()
+    refusals = AuthRefusals(metrics.count_auth_failure)
     for reason in ("expired", "expired", "bad signature"):
         refusals.record(InvalidToken(reason), "127.0.0.1:5000")
     refusals.record(MissingCredentials(), None)
-    assert refusals.counts == {"expired": 2, "bad signature": 1, "no credentials": 1}
+
+    def counted(reason: str) -> float | None:
+        return metrics.registry.get_sample_value("authz_mcp_auth_failures_total", {"reason": reason})
+
+    assert [counted(reason) for reason in ("expired", "bad signature", "no credentials")] == [2, 1, 1]
 
 
 def test_a_refused_token_is_a_warning_naming_what_is_known(caplog: pytest.LogCaptureFixture) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -113,12 +115,28 @@ def test_clients_outside_the_allow_list_are_refused(issuer: RunningIssuer, tmp_p
         assert httpx.get(f"{gateway.base_url}/metrics").status_code == 403
 
 
+def _refusing_workers(gateway: GatewayProcess) -> Counter[int]:
+    """How many refused authentications each worker logged, by process id."""
+    lines = (json.loads(line) for line in gateway.log if line.startswith("{"))
+    return Counter(
+        line["pid"]
+        for line in lines
+        if line["logger"] == "authz_mcp.auth" and line["message"].startswith("credentials refused")
+    )
+
+
 # Two workers each import the gateway and start their own stdio upstream: slow on a busy machine.
 @pytest.mark.timeout(240)
 async def test_workers_answer_scrapes_with_the_sum_over_all_workers(
     issuer: RunningIssuer, tmp_path: Path, redis_prefix: str
 ) -> None:
-    config = demo_config(tmp_path, issuer, free_port(), store={"url": REDIS_URL, "key_prefix": redis_prefix})
+    config = demo_config(
+        tmp_path,
+        issuer,
+        free_port(),
+        store={"url": REDIS_URL, "key_prefix": redis_prefix},
+        logging={"format": "json"},
+    )
     with running_gateway(config, tmp_path, "--workers", "2", start_timeout=120) as gateway:
         wait_until(lambda: sum(" ready at " in line for line in gateway.log) == 2, 120, "both workers")
         calls = 12
@@ -131,3 +149,22 @@ async def test_workers_answer_scrapes_with_the_sum_over_all_workers(
                 assert (
                     sample(scrape(f"{gateway.base_url}/metrics"), "authz_mcp_requests_total", **echo) == calls
                 )
+
+        # Refused tokens on fresh connections until both workers have refused some (their log
+        # lines name their pid), then every scrape, whichever worker answers it, counts them all.
+        refused = 0
+        body = {"jsonrpc": "2.0", "id": 1, "method": "tools/list"}
+        headers = {"Accept": "application/json, text/event-stream", "Authorization": "Bearer not.a.jwt"}
+
+        def all_logged() -> bool:
+            return sum(_refusing_workers(gateway).values()) == refused
+
+        while len(_refusing_workers(gateway)) < 2:
+            assert refused < 200, "every refusal went to one worker"
+            with httpx.Client(timeout=10) as http:
+                assert http.post(gateway.url, json=body, headers=headers).status_code == 401
+            refused += 1
+            wait_until(all_logged, 20, "the refusal's log line")
+        for _ in range(4):
+            scraped = scrape(f"{gateway.base_url}/metrics")
+            assert sample(scraped, "authz_mcp_auth_failures_total", reason="malformed token") == refused
