@@ -23,6 +23,7 @@ from authz_mcp.observability.audit import AuditLog
 from authz_mcp.observability.metrics import Metrics
 from authz_mcp.observability.tracing import Tracing
 from authz_mcp.policy import PolicyEngine
+from authz_mcp.proxy.capsets import MOST_RELAYED
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.reload import policy_lifecycle
 from authz_mcp.sessions import open_session_store
@@ -33,13 +34,10 @@ from authz_mcp.upstream import Upstream, build_upstream, create_http_client
 # declares no client capabilities, and lists what a client that declares none is offered;
 # each user's session declares what that user's client can be asked (proxy/capsets.py).
 # A stdio or HTTP+SSE upstream is one connection shared by every user: it declares all the
-# gateway can relay, and the relay refuses what a user's own client did not declare.
+# gateway can relay, and the relay refuses what a user's own client did not declare; what
+# a client declaring less is offered is learnt on probe connections (proxy/capset_probes.py).
 GATEWAY_CLIENT_CAPABILITIES: JSONObject = {}
-SHARED_CONNECTION_CAPABILITIES: JSONObject = {
-    "sampling": {},
-    "elicitation": {},
-    "roots": {"listChanged": True},
-}
+SHARED_CONNECTION_CAPABILITIES: JSONObject = MOST_RELAYED
 
 logger = logging.getLogger(__name__)
 

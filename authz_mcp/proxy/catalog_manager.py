@@ -16,6 +16,7 @@ import anyio
 
 from authz_mcp.errors import GatewayError
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.proxy.capset_probes import CapsetProbes, without
 from authz_mcp.proxy.capsets import NO_CAPABILITIES, Capset, declared
 from authz_mcp.proxy.catalog import (
     EMPTY_CATALOG,
@@ -40,7 +41,9 @@ class CatalogManager:
     Only the refresh owners (refresher.py) call `refresh`; everyone else reads a catalog,
     which is swapped whole, and never waits for an upstream here. A capability set gets its
     catalog once a client of that set first needs it (`use`); from then on every refresh
-    of an upstream fetches its lists for every set in use.
+    of an upstream fetches its lists for every set in use: on a session declaring the set,
+    or, where one connection serves every user, on that connection, less what a client
+    of the set is not offered (capset_probes.py).
     """
 
     def __init__(
@@ -53,6 +56,7 @@ class CatalogManager:
         self._fetched_for: dict[str, JSONObject | None] = {}
         self._failing: dict[str, dict[Kind, str]] = {}
         self._handles: dict[tuple[str, Capset], str] = {}
+        self._probes = CapsetProbes(timeout)
         self._catalogs: dict[Capset, Catalog] = {NO_CAPABILITIES: EMPTY_CATALOG}
         self._ready: dict[Capset, anyio.Event] = {}
         self._versions = itertools.count(1)
@@ -126,12 +130,20 @@ class CatalogManager:
         marker = upstream.initialize_result
         kinds = offered_kinds(upstream)
         failures: dict[Kind, str] = {}
-        for capset in list(self._catalogs):
+        capsets = list(self._catalogs)
+        withheld = await self._probes.withheld(upstream, capsets, kinds)
+        shared: dict[Kind, tuple[JSONObject, ...]] = {}
+        for capset in capsets:
             previous = self._lists.get((name, capset))
             items: dict[Kind, tuple[JSONObject, ...]] = {}
             for kind in kinds:
                 try:
-                    items[kind] = await self._fetch_kind(upstream, capset, kind)
+                    if withheld is None:
+                        items[kind] = await self._fetch_kind(upstream, capset, kind)
+                    else:
+                        if kind not in shared:
+                            shared[kind] = await self._fetch_kind(upstream, NO_CAPABILITIES, kind)
+                        items[kind] = without(shared[kind], kind, withheld[capset])
                 except _FETCH_ERRORS as exc:
                     failures.setdefault(kind, repr(exc))
                     if previous is not None and kind in previous.items:

@@ -10,7 +10,8 @@ Upstream sessions: `open_session` returns an opaque handle. For Streamable
 HTTP it is the upstream's `Mcp-Session-Id` (or "" when the upstream is
 stateless), which the proxy keeps in the session store so another replica can
 `resume` it. For stdio there is one shared connection per process and the
-handle is constant.
+handle is constant; such an upstream lists for a client declaring less on a
+`probe` connection.
 """
 
 from __future__ import annotations
@@ -108,6 +109,14 @@ class Upstream(Protocol):
         ...
 
     async def close_session(self, handle: str) -> None: ...
+
+    def probe(self, client_capabilities: JSONObject) -> Upstream | None:
+        """A new connection of this upstream's own, not yet started, that declares
+        `client_capabilities`: where one connection serves every user (a legacy-era stdio
+        process or HTTP+SSE stream), what a client declaring less is offered can only be
+        learnt on another connection (proxy/capset_probes.py). None where `open_session`
+        or the request envelope declares them (Streamable HTTP, the modern era)."""
+        ...
 
     async def request(
         self,

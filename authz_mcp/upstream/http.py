@@ -94,6 +94,9 @@ class HttpUpstream:
         if handle != SHARED_SESSION:
             await self._wire.delete(handle)
 
+    def probe(self, client_capabilities: JSONObject) -> None:
+        return None  # each user's session declares its client's capabilities
+
     async def notify(self, handle: str, method: str, params: JSONObject | None) -> None:
         if self._shared.era is Era.MODERN:
             return  # 2026-07-28 "defines no client-to-server notifications over Streamable HTTP"

@@ -127,6 +127,11 @@ class LegacySseUpstream:
     async def close_session(self, handle: str) -> None:
         return None
 
+    def probe(self, client_capabilities: JSONObject) -> LegacySseUpstream:
+        return LegacySseUpstream(
+            self.name, self._config, http=self._http, client_capabilities=client_capabilities
+        )
+
     async def listen(self, handle: str, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         task_status.started()  # the SSE stream is always open: everything arrives on it
 

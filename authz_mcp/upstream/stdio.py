@@ -101,6 +101,11 @@ class StdioUpstream:
     async def close_session(self, handle: str) -> None:
         return None
 
+    def probe(self, client_capabilities: JSONObject) -> StdioUpstream | None:
+        if self._era is Era.MODERN:
+            return None  # each request's envelope declares its own capabilities
+        return StdioUpstream(self.name, self._config, client_capabilities=client_capabilities)
+
     async def listen(self, handle: str, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         if handle == SHARED_SESSION:
             await self.wait_available()

@@ -1,6 +1,6 @@
 """A user is shown what the upstream offers a client like theirs, and can use all of it.
 
-The chatty upstream (over Streamable HTTP) offers `sample`, `elicit` and `list_roots` only to
+The chatty upstream (over Streamable HTTP, and over stdio) offers `sample`, `elicit` and `list_roots` only to
 a client that declared sampling, elicitation or roots. Through the gateway, in both client
 eras: a client declaring sampling sees and calls `sample`; a client declaring nothing neither
 sees nor can call it, and the call answers exactly as an unknown tool does.
@@ -26,13 +26,16 @@ MODES = ["legacy", "2026-07-28"]
 CAPABILITY_TOOLS = {"chatty__sample", "chatty__elicit", "chatty__list_roots"}
 
 
-@pytest.fixture(scope="module")
-def gateway(issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+@pytest.fixture(scope="module", params=["http", "stdio"])
+def gateway(
+    request: pytest.FixtureRequest, issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
     # Streamable HTTP: each user has a session of their own. A stdio upstream is one process
-    # shared by every user, initialized once with everything the gateway can relay.
+    # shared by every user, initialized once with everything the gateway can relay, whose
+    # lists a client declaring less sees less of (proxy/capset_probes.py).
     tmp_path = tmp_path_factory.mktemp("capabilities")
     with (
-        chatty_upstream("http") as upstream,
+        chatty_upstream(request.param) as upstream,
         running_gateway(chatty_gateway_config(tmp_path, issuer, upstream), tmp_path) as running,
     ):
         yield running

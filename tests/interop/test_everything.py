@@ -3,9 +3,10 @@ over each of its three transports in turn: stdio, Streamable HTTP and HTTP+SSE.
 
 A fully permitted user gets the answers a direct client gets to tool calls, prompt gets,
 resource reads and completions; a limited user sees and uses exactly what the policy allows,
-field by field as the server lists it, and hidden items answer like missing ones. Over Streamable
-HTTP the full user's listing is the direct one too, for a client declaring no capabilities and
-for one declaring sampling and roots.
+field by field as the server lists it, and hidden items answer like missing ones. On every
+transport the full user's listing is the direct one too, for a client declaring no
+capabilities and for one declaring sampling, elicitation and roots, and that client can use the
+tools that ask for them.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from mcp import Client
 from mcp.types import (
     CreateMessageRequestParams,
     CreateMessageResult,
+    ElicitRequestParams,
+    ElicitResult,
     ListRootsResult,
     Root,
     TextContent,
@@ -81,28 +84,45 @@ async def _roots(context: Any) -> ListRootsResult:
     return ListRootsResult(roots=[Root(uri=FileUrl("file:///srv/project"), name="project")])
 
 
-# A client that declares sampling and roots, to which server-everything offers two more tools,
-# which use them.
-CAPABLE: dict[str, Any] = {"sampling_callback": _sample, "list_roots_callback": _roots}
+async def _elicit(context: Any, params: ElicitRequestParams) -> ElicitResult:
+    return ElicitResult(action="decline")
+
+
+# A client that declares sampling, elicitation (form and URL modes) and roots, to which
+# server-everything offers more tools, which use them.
+CAPABLE: dict[str, Any] = {
+    "sampling_callback": _sample,
+    "list_roots_callback": _roots,
+    "elicitation_callback": _elicit,
+}
 CAPABLE_REQUESTS = (
     call("get-roots-list"),
     call("trigger-sampling-request", prompt="Say something", maxTokens=20),
+    call("trigger-elicitation-request"),
     call("echo", message="from a capable client"),
 )
+CAPABILITY_TOOLS = {"get-roots-list", "trigger-sampling-request", "trigger-elicitation-request"}
 
 
-# Over stdio and HTTP+SSE the gateway's upstream session declares every capability it can relay
-# whatever the client declared, so a client declaring none is shown server-everything's
-# capability-dependent tools; only the Streamable HTTP upstream is held to the same listing.
-@pytest.mark.parametrize("setup", ["streamableHttp"], indirect=True)
+# Over stdio and HTTP+SSE one upstream connection serves every user and declares all the
+# gateway can relay; a client declaring less is still shown only what it is offered.
 async def test_a_fully_permitted_user_lists_what_the_server_lists(setup: Setup) -> None:
     async with mcp_client(setup.gateway.url, setup.mint("full")) as client:
         seen = await catalog(client)
     assert_same_catalog(seen, prefixed(setup.direct["everything"].catalog, "everything"))
 
 
-@pytest.mark.parametrize("setup", ["streamableHttp"], indirect=True)
-async def test_a_client_declaring_sampling_and_roots_gets_what_the_server_offers_it(
+async def test_a_client_declaring_nothing_neither_sees_nor_calls_capability_dependent_tools(
+    setup: Setup,
+) -> None:
+    async with mcp_client(setup.gateway.url, setup.mint("full")) as client:
+        shown = {tool.name for tool in (await client.list_tools()).tools}
+        assert not {U + name for name in CAPABILITY_TOOLS} & shown
+        for name in sorted(CAPABILITY_TOOLS):
+            await assert_answers_like_a_missing_one(client, call(name), U)
+
+
+async def test_a_client_declaring_sampling_elicitation_and_roots_gets_what_the_server_offers_it(
     setup: Setup,
 ) -> None:
     with anyio.fail_after(DIRECT_TIMEOUT):
@@ -112,7 +132,7 @@ async def test_a_client_declaring_sampling_and_roots_gets_what_the_server_offers
         async with mcp_client(setup.gateway.url, setup.mint("full"), **CAPABLE) as client:
             seen = await catalog(client)
             relayed = await observe(client, CAPABLE_REQUESTS, U)
-    assert {"get-roots-list", "trigger-sampling-request"} <= {tool["name"] for tool in offered["tools"]}
+    assert CAPABILITY_TOOLS | {"trigger-url-elicitation"} <= {tool["name"] for tool in offered["tools"]}
     assert_same_catalog(seen, prefixed(offered, "everything"))
     assert relayed == answers
     assert all(answer.error is None for answer in relayed)
