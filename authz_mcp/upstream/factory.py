@@ -25,11 +25,12 @@ def build_upstream(
         return StdioUpstream(name, config, client_capabilities=client_capabilities)
     if isinstance(config, SseUpstreamConfig):
         return LegacySseUpstream(name, config, http=http, client_capabilities=client_capabilities)
-    return HttpUpstream(name, config, http=http, client_capabilities=client_capabilities)
+    # Streamable HTTP upstreams each pool their own aiohttp connections (http_client.py).
+    return HttpUpstream(name, config, client_capabilities=client_capabilities)
 
 
 def create_http_client() -> httpx.AsyncClient:
-    """The pooled client to share between HTTP upstreams.
+    """The pooled client to share between HTTP+SSE (2024-11-05) upstreams.
 
     It keeps no cookies: one jar shared by every user's upstream session would
     carry one user's upstream cookies into another's requests. It ignores the

@@ -17,7 +17,6 @@ import itertools
 import logging
 
 import anyio
-import httpx
 from anyio.abc import TaskGroup, TaskStatus
 
 from authz_mcp.config.model import HttpUpstreamConfig
@@ -31,6 +30,7 @@ from authz_mcp.upstream.base import (
     UnsolicitedHandler,
     UpstreamSessionExpired,
 )
+from authz_mcp.upstream.http_client import AiohttpClient, WireClient
 from authz_mcp.upstream.http_session import SharedSession
 from authz_mcp.upstream.http_wire import WIRE_ERRORS, HttpWire, valid_session_id
 from authz_mcp.upstream.listen import SubscriptionStream
@@ -47,11 +47,16 @@ class HttpUpstream:
         name: str,
         config: HttpUpstreamConfig,
         *,
-        http: httpx.AsyncClient,
         client_capabilities: JSONObject,
+        http: WireClient | None = None,
     ) -> None:
+        """`http`: lent by the caller (tests script upstreams with it); by default the
+        upstream owns a pooled aiohttp client, closed by `aclose`."""
         self.name = name
         self._config = config
+        self._own_http: AiohttpClient | None = None
+        if http is None:
+            http = self._own_http = AiohttpClient()
         self._wire = HttpWire(name, config, http)
         self._ids = itertools.count(1)
         self._shared = SharedSession(name, config, self._wire, client_capabilities, self._ids)
@@ -80,6 +85,8 @@ class HttpUpstream:
 
     async def aclose(self) -> None:
         await self._shared.aclose()
+        if self._own_http is not None:
+            await self._own_http.aclose()
 
     async def open_session(self, client_capabilities: JSONObject, resume: str | None = None) -> str:
         if self._shared.era is Era.MODERN:

@@ -3,7 +3,8 @@
 Session policy (which session, when to renew, timeouts) belongs to
 `HttpUpstream`; this module knows only how one message travels: the headers,
 a POST answered by JSON or by an SSE stream (resumed with `Last-Event-ID`),
-the GET stream, DELETE. httpx's errors are translated here, where they enter.
+the GET stream, DELETE, over a `WireClient` (http_client.py), whose errors are
+translated here.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from collections.abc import AsyncIterator, Callable
 
 import anyio
-import httpx
+from multidict import CIMultiDict
 from opentelemetry import propagate
 
 from authz_mcp.config.model import HttpUpstreamConfig
@@ -22,16 +23,16 @@ from authz_mcp.errors import GatewayError, UpstreamFailed, UpstreamRejected, Ups
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import rpc, sse
 from authz_mcp.upstream.base import MessageSink, UpstreamRpcError, UpstreamSessionExpired
+from authz_mcp.upstream.http_client import WireClient, WireError, WireResponse
 from authz_mcp.upstream.modern import modern_headers
 
 logger = logging.getLogger(__name__)
 
 JSON, SSE = "application/json", "text/event-stream"
 # A stream may stay quiet for as long as a tool runs: its reads are bounded by the
-# request's own deadline, not by httpx.
-_STREAM_TIMEOUT = httpx.Timeout(10.0, read=None)
+# request's own deadline, not by the client (read timeout None).
 _DRAIN_TIMEOUT = 0.5
-_SHORT_TIMEOUT = httpx.Timeout(10.0)
+_SHORT_TIMEOUT = 10.0
 _MAX_ERROR_BODY = 64 * 1024
 _MAX_IDLE_RESUMES = 5
 # "The session ID MUST only contain visible ASCII characters (ranging from 0x21 to 0x7E)."
@@ -40,14 +41,13 @@ WIRE_ERRORS = (GatewayError, UpstreamRpcError, UpstreamSessionExpired)
 
 
 class HttpWire:
-    def __init__(self, name: str, config: HttpUpstreamConfig, http: httpx.AsyncClient) -> None:
+    def __init__(self, name: str, config: HttpUpstreamConfig, http: WireClient) -> None:
         self.name = name
         self.protocol_version = rpc.PROTOCOL_VERSION
         self.modern = False
         """Speak 2026-07-28: no sessions, and the request's metadata mirrored in headers."""
         self.param_headers: Callable[[JSONObject], dict[str, str]] = lambda message: {}
-        # Parsed once: httpx would otherwise re-parse (and IP-validate) the string per request.
-        self._url = httpx.URL(config.url)
+        self._url = config.url
         self._configured = config.headers
         self._http = http
 
@@ -61,7 +61,7 @@ class HttpWire:
                 self._url,
                 content=rpc.encode(message),
                 headers=self.headers(session_id, message=message),
-                timeout=_STREAM_TIMEOUT,
+                read_timeout=None,
             ) as response:
                 await self._check(response, session_id)
                 media = _media_type(response)
@@ -76,22 +76,23 @@ class HttpWire:
                     logger.warning("upstream %s: unexpected Content-Type %r", self.name, media)
                     raise UpstreamFailed()
                 return rpc.result_of(reply), _session_header(response)
-        except httpx.TransportError as exc:
+        except WireError as exc:
             raise _translate(exc) from exc
 
     async def post(self, session_id: str | None, message: JSONObject) -> None:
         """POST a notification or a response: "If the server accepts the input, the server
         MUST return HTTP status code 202 Accepted with no body."."""
         try:
-            response = await self._http.post(
+            async with self._http.stream(
+                "POST",
                 self._url,
                 content=rpc.encode(message),
                 headers=self.headers(session_id),
-                timeout=_SHORT_TIMEOUT,
-            )
-        except httpx.TransportError as exc:
+                read_timeout=_SHORT_TIMEOUT,
+            ) as response:
+                await self._check(response, session_id)
+        except WireError as exc:
             raise _translate(exc) from exc
-        await self._check(response, session_id)
 
     async def reply(self, session_id: str | None, message: JSONObject) -> None:
         """`post`, for messages whose loss only the log needs to know about."""
@@ -110,10 +111,8 @@ class HttpWire:
         if stream.decoder.last_event_id:
             headers["Last-Event-ID"] = stream.decoder.last_event_id
         try:
-            async with self._http.stream(
-                "GET", self._url, headers=headers, timeout=_STREAM_TIMEOUT
-            ) as response:
-                status = response.status_code
+            async with self._http.stream("GET", self._url, headers=headers, read_timeout=None) as response:
+                status = response.status
                 if status == 404 and session_id:
                     raise UpstreamSessionExpired()
                 # "The server MUST either return Content-Type: text/event-stream in response
@@ -122,32 +121,36 @@ class HttpWire:
                     if status != 405:
                         logger.warning("upstream %s: GET stream refused with HTTP %d", self.name, status)
                     return False
-                if not response.is_success or _media_type(response) != SSE:
+                if not _success(response) or _media_type(response) != SSE:
                     raise UpstreamFailed()
                 on_open()
-                await stream.pump(response.aiter_bytes())
+                await stream.pump(response.chunks())
                 return True
-        except httpx.TransportError as exc:
+        except WireError as exc:
             raise _translate(exc) from exc
 
     async def delete(self, session_id: str) -> None:
         # "Clients that no longer need a particular session ... SHOULD send an HTTP DELETE
         # ... The server MAY respond to this request with HTTP 405 Method Not Allowed".
         try:
-            response = await self._http.delete(
-                self._url, headers=self.headers(session_id, accept=JSON), timeout=_SHORT_TIMEOUT
-            )
-        except httpx.TransportError as exc:
+            async with self._http.stream(
+                "DELETE",
+                self._url,
+                headers=self.headers(session_id, accept=JSON),
+                read_timeout=_SHORT_TIMEOUT,
+            ) as response:
+                status = response.status
+        except WireError as exc:
             logger.info("upstream %s: closing a session failed: %r", self.name, exc)
             return
-        if not response.is_success and response.status_code not in (404, 405):
-            logger.info("upstream %s: closing a session got HTTP %d", self.name, response.status_code)
+        if not 200 <= status < 300 and status not in (404, 405):
+            logger.info("upstream %s: closing a session got HTTP %d", self.name, status)
 
     def headers(
         self, session_id: str | None, *, accept: str = f"{JSON}, {SSE}", message: JSONObject | None = None
-    ) -> httpx.Headers:
+    ) -> CIMultiDict[str]:
         """The configured headers plus the protocol's; `session_id` None: before initialize."""
-        headers = httpx.Headers(self._configured)
+        headers: CIMultiDict[str] = CIMultiDict(self._configured)
         # "The client MUST include an Accept header, listing both application/json and
         # text/event-stream as supported content types."
         headers["Accept"] = accept
@@ -172,7 +175,7 @@ class HttpWire:
 
     async def _follow(
         self,
-        response: httpx.Response,
+        response: WireResponse,
         session_id: str | None,
         message: JSONObject,
         target: MessageSink | None,
@@ -184,7 +187,7 @@ class HttpWire:
             try:
                 outcome = await self._await_response(response, session_id, stream)
                 await stream.delivered()
-            except (httpx.TransportError, *WIRE_ERRORS) as exc:  # raised below, outside the group
+            except (WireError, *WIRE_ERRORS) as exc:  # raised below, outside the group
                 outcome = exc
             tg.cancel_scope.cancel()  # server->client requests still open are moot now
         if isinstance(outcome, Exception):
@@ -192,9 +195,9 @@ class HttpWire:
         return outcome
 
     async def _await_response(
-        self, response: httpx.Response, session_id: str | None, stream: sse.MessageStream
+        self, response: WireResponse, session_id: str | None, stream: sse.MessageStream
     ) -> JSONObject:
-        chunks = response.aiter_bytes()
+        chunks = response.chunks()
         reply = await stream.pump(chunks)
         if reply is not None:
             await _drain(chunks)
@@ -212,60 +215,60 @@ class HttpWire:
             await anyio.sleep((stream.decoder.retry_ms or 0) / 1000)
             headers = self.headers(session_id, accept=SSE)
             headers["Last-Event-ID"] = seen
-            async with self._http.stream(
-                "GET", self._url, headers=headers, timeout=_STREAM_TIMEOUT
-            ) as resumed:
+            async with self._http.stream("GET", self._url, headers=headers, read_timeout=None) as resumed:
                 await self._check(resumed, session_id)
                 if _media_type(resumed) != SSE:
                     raise UpstreamFailed()
-                reply = await stream.pump(resumed.aiter_bytes())
+                reply = await stream.pump(resumed.chunks())
             idle = 0 if stream.decoder.last_event_id != seen else idle + 1
         return reply
 
-    async def _check(self, response: httpx.Response, session_id: str | None) -> None:
-        if response.is_success:
+    async def _check(self, response: WireResponse, session_id: str | None) -> None:
+        if _success(response):
             return
         # "The server MAY terminate the session at any time, after which it MUST respond to
         # requests containing that session ID with HTTP 404 Not Found."
-        if response.status_code == 404 and session_id:
+        if response.status == 404 and session_id:
             raise UpstreamSessionExpired()
-        logger.warning("upstream %s: HTTP %d", self.name, response.status_code)
+        logger.warning("upstream %s: HTTP %d", self.name, response.status)
         body = await _read_body(response, _MAX_ERROR_BODY)
         reply = rpc.decode(body) if body.strip() else None
         if reply is not None and isinstance(reply.get("error"), dict):
             raise UpstreamRpcError(reply["error"])
-        if 400 <= response.status_code < 500:
+        if 400 <= response.status < 500:
             raise UpstreamRejected()
         raise UpstreamFailed()
 
 
-def _translate(exc: httpx.TransportError) -> GatewayError:
+def _translate(exc: WireError) -> GatewayError:
     """Could not connect (UpstreamUnavailable), or the exchange broke mid-way (UpstreamFailed)."""
-    logger.info("upstream transport error: %r", exc)
-    if isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout):
-        return UpstreamUnavailable()
-    return UpstreamFailed()
+    logger.info("upstream transport error: %s", exc)
+    return UpstreamUnavailable() if exc.connect else UpstreamFailed()
+
+
+def _success(response: WireResponse) -> bool:
+    return 200 <= response.status < 300
 
 
 def valid_session_id(session_id: str) -> bool:
     return _SESSION_ID.fullmatch(session_id) is not None
 
 
-def _session_header(response: httpx.Response) -> str:
-    session_id = response.headers.get("Mcp-Session-Id", "")
+def _session_header(response: WireResponse) -> str:
+    session_id = response.header("Mcp-Session-Id")
     if session_id and not valid_session_id(session_id):
         logger.warning("upstream returned a malformed Mcp-Session-Id")
         raise UpstreamFailed()
     return str(session_id)
 
 
-def _media_type(response: httpx.Response) -> str:
-    return str(response.headers.get("content-type", "")).partition(";")[0].strip().lower()
+def _media_type(response: WireResponse) -> str:
+    return response.header("content-type").partition(";")[0].strip().lower()
 
 
-async def _read_body(response: httpx.Response, limit: int) -> bytes:
+async def _read_body(response: WireResponse, limit: int) -> bytes:
     body = bytearray()
-    async for chunk in response.aiter_bytes():
+    async for chunk in response.chunks():
         body += chunk
         if len(body) > limit:
             raise UpstreamFailed()

@@ -53,10 +53,8 @@ async def stdio_upstream() -> AsyncIterator[StdioUpstream]:
 
 
 @pytest.fixture
-async def http_upstream(demo_url: str, http_client: httpx.AsyncClient) -> AsyncIterator[HttpUpstream]:
-    upstream = HttpUpstream(
-        "demo", http_config(demo_url), http=http_client, client_capabilities=CLIENT_CAPABILITIES
-    )
+async def http_upstream(demo_url: str) -> AsyncIterator[HttpUpstream]:
+    upstream = HttpUpstream("demo", http_config(demo_url), client_capabilities=CLIENT_CAPABILITIES)
     await upstream.start()
     yield upstream
     await upstream.aclose()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import socket
 
 import anyio
-import httpx
 import pytest
 
 from authz_mcp.errors import UpstreamUnavailable
@@ -34,10 +33,10 @@ async def test_each_session_gets_its_own_handle(http_upstream: HttpUpstream) -> 
 
 
 async def test_another_replica_resumes_a_session_by_its_handle(
-    http_upstream: HttpUpstream, demo_url: str, http_client: httpx.AsyncClient
+    http_upstream: HttpUpstream, demo_url: str
 ) -> None:
     handle = await http_upstream.open_session(CLIENT_CAPABILITIES)
-    replica = HttpUpstream("demo", http_config(demo_url), http=http_client, client_capabilities={})
+    replica = HttpUpstream("demo", http_config(demo_url), client_capabilities={})
     await replica.start()
     try:
         resumed = await replica.open_session(CLIENT_CAPABILITIES, resume=handle)
@@ -57,8 +56,8 @@ async def test_closed_session_is_expired_on_next_use(http_upstream: HttpUpstream
         await http_upstream.request(handle, "tools/call", ECHO)
 
 
-async def test_upstream_down_is_unavailable_and_start_does_not_raise(http_client: httpx.AsyncClient) -> None:
-    upstream = HttpUpstream("down", http_config(_closed_port_url()), http=http_client, client_capabilities={})
+async def test_upstream_down_is_unavailable_and_start_does_not_raise() -> None:
+    upstream = HttpUpstream("down", http_config(_closed_port_url()), client_capabilities={})
     try:
         with anyio.fail_after(10):
             await upstream.start()
@@ -88,9 +87,9 @@ async def test_listen_delivers_tools_list_changed_to_the_handler(http_upstream: 
 
 
 @pytest.mark.parametrize("mode", ["--stateless", "--json-response"])
-async def test_stateless_and_json_response_upstreams_work(http_client: httpx.AsyncClient, mode: str) -> None:
+async def test_stateless_and_json_response_upstreams_work(mode: str) -> None:
     async with http_demo_server(mode) as url:
-        upstream = HttpUpstream("demo", http_config(url), http=http_client, client_capabilities={})
+        upstream = HttpUpstream("demo", http_config(url), client_capabilities={})
         await upstream.start()
         try:
             handle = await upstream.open_session(CLIENT_CAPABILITIES)

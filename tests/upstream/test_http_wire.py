@@ -13,6 +13,7 @@ import pytest
 from authz_mcp.errors import UpstreamFailed
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import SHARED_SESSION, HttpUpstream, UpstreamRpcError, UpstreamSessionExpired
+from authz_mcp.upstream.http_client import HttpxClient
 from tests.upstream.conftest import http_config
 from tests.upstream.sinks import RecordingSink
 
@@ -82,7 +83,9 @@ def scripted() -> ScriptedUpstream:
 async def upstream(scripted: ScriptedUpstream) -> AsyncIterator[HttpUpstream]:
     headers = {"Authorization": "Bearer gateway-credential", "X-Tenant": "acme"}
     async with httpx.AsyncClient(transport=httpx.MockTransport(scripted)) as client:
-        built = HttpUpstream("scripted", http_config(URL, **headers), http=client, client_capabilities={})
+        built = HttpUpstream(
+            "scripted", http_config(URL, **headers), http=HttpxClient(client), client_capabilities={}
+        )
         await built.start()
         yield built
         await built.aclose()

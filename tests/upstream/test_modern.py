@@ -16,6 +16,7 @@ from authz_mcp.errors import UpstreamUnavailable
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import SHARED_SESSION, HttpUpstream, Upstream, build_upstream
 from authz_mcp.upstream.base import Era
+from authz_mcp.upstream.http_client import HttpxClient
 from tests.support.upstreams import http_demo_server
 from tests.upstream.conftest import CLIENT_CAPABILITIES, http_config, stdio_config
 from tests.upstream.sinks import RecordingHandler
@@ -160,7 +161,7 @@ async def scripted_modern() -> AsyncIterator[tuple[HttpUpstream, ScriptedModern]
         upstream = HttpUpstream(
             "scripted",
             http_config("http://upstream.test/mcp", protocol="auto"),
-            http=client,
+            http=HttpxClient(client),
             client_capabilities={},
         )
         await upstream.start()
