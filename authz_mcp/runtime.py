@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
@@ -65,13 +65,21 @@ def build_upstreams(config: Config, http: httpx.AsyncClient) -> dict[str, Upstre
     }
 
 
+UpstreamsBuilder = Callable[[Config, httpx.AsyncClient], dict[str, Upstream]]
+
+
 @asynccontextmanager
 async def open_runtime(
-    config: Config, *, strict: bool = True, tracing: Tracing | None = None
+    config: Config,
+    *,
+    strict: bool = True,
+    tracing: Tracing | None = None,
+    upstreams: UpstreamsBuilder = build_upstreams,
 ) -> AsyncIterator[Runtime]:
     """Everything the gateway needs, started; closed in reverse order on exit.
 
-    `tracing`: instead of the one the config describes (tests give an in-memory exporter)."""
+    `tracing`: instead of the one the config describes (tests give an in-memory exporter).
+    `upstreams`: builds the upstreams (tests serve stdio ones in-process)."""
     policy = PolicyEngine.load(config.policy.model, config.policy.file)
     store = open_session_store(config.store, idle_seconds=config.server.session_idle_seconds)
     token_store = open_token_store(config.store)
@@ -92,7 +100,7 @@ async def open_runtime(
             config,
             policy,
             store,
-            build_upstreams(config, upstream_http),
+            upstreams(config, upstream_http),
             audit,
             secret_key=secret,
             metrics=metrics,

@@ -16,6 +16,8 @@ from mcp.server import Server
 from mcp.server.runner import serve_loop
 from mcp.server.sse import SseServerTransport
 from mcp.server.stdio import stdio_server
+from mcp.shared._stream_protocols import ReadStream, WriteStream
+from mcp.shared.message import SessionMessage
 from mcp_types.version import HANDSHAKE_PROTOCOL_VERSIONS
 from starlette.applications import Starlette
 from starlette.responses import JSONResponse
@@ -25,18 +27,29 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 async def serve_stdio(server: Server[Any], *, legacy_only: bool = False) -> None:
     async with stdio_server() as (read_stream, write_stream):
-        if not legacy_only:
-            await server.run(read_stream, write_stream, server.create_initialization_options())
-            return
-        # The handshake-only loop: `server/discover` is an unknown method, as it was before 2026.
-        async with server.lifespan(server) as lifespan_state:
-            await serve_loop(
-                server,
-                read_stream,
-                write_stream,
-                lifespan_state=lifespan_state,
-                init_options=server.create_initialization_options(),
-            )
+        await serve_streams(server, read_stream, write_stream, legacy_only=legacy_only)
+
+
+async def serve_streams(
+    server: Server[Any],
+    read_stream: ReadStream[SessionMessage | Exception],
+    write_stream: WriteStream[SessionMessage],
+    *,
+    legacy_only: bool = False,
+) -> None:
+    """One client connection over a pair of message streams, as over stdio."""
+    if not legacy_only:
+        await server.run(read_stream, write_stream, server.create_initialization_options())
+        return
+    # The handshake-only loop: `server/discover` is an unknown method, as it was before 2026.
+    async with server.lifespan(server) as lifespan_state:
+        await serve_loop(
+            server,
+            read_stream,
+            write_stream,
+            lifespan_state=lifespan_state,
+            init_options=server.create_initialization_options(),
+        )
 
 
 def legacy_only_app(app: ASGIApp) -> ASGIApp:

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import functools
 import logging
+from collections.abc import Awaitable, Callable
 
 import anyio
 from anyio.abc import Process, TaskGroup, TaskStatus
@@ -41,10 +42,30 @@ _FIRST_RESTART_DELAY, _MAX_RESTART_DELAY = 0.1, 5.0
 _STABLE_SECONDS = 30.0
 
 
+Launch = Callable[[StdioUpstreamConfig], Awaitable[Process]]
+"""Starts the server a stdio upstream talks to; a test may serve it in-process instead."""
+
+
+async def launch_process(config: StdioUpstreamConfig) -> Process:
+    """The configured command as a child process, its stdin and stdout the connection."""
+    executable = resolve_command(config.command, cwd=config.cwd, env=config.env) or config.command
+    return await anyio.open_process(
+        [executable, *config.args], env=child_environment(config.env), cwd=config.cwd
+    )
+
+
 class StdioUpstream:
-    def __init__(self, name: str, config: StdioUpstreamConfig, *, client_capabilities: JSONObject) -> None:
+    def __init__(
+        self,
+        name: str,
+        config: StdioUpstreamConfig,
+        *,
+        client_capabilities: JSONObject,
+        launch: Launch = launch_process,
+    ) -> None:
         self.name = name
         self._config = config
+        self._launch = launch
         self._capabilities = client_capabilities
         self._calls = PendingCalls(self._write)
         self._inbound = rpc.InboundRequests(self._reply)
@@ -180,13 +201,7 @@ class StdioUpstream:
             await anyio.sleep(delay)
 
     async def _run_process(self) -> None:
-        command = self._config.command
-        executable = resolve_command(command, cwd=self._config.cwd, env=self._config.env) or command
-        process = await anyio.open_process(
-            [executable, *self._config.args],
-            env=child_environment(self._config.env),
-            cwd=self._config.cwd,
-        )
+        process = await self._launch(self._config)
         self._process = process
         logger.info("upstream %s: started process %d", self.name, process.pid)
         inbox = Inbox(self.name)

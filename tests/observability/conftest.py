@@ -28,9 +28,14 @@ def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
     """Every sample of a `/metrics` page, keyed by name and labels."""
     response = httpx.get(url, timeout=10)
     assert response.status_code == 200, response.text
+    return samples_of(response.text)
+
+
+def samples_of(page: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:
+    """Every sample of a `/metrics` page's text, keyed by name and labels."""
     return {
         (sample.name, frozenset(sample.labels.items())): sample.value
-        for family in text_string_to_metric_families(response.text)
+        for family in text_string_to_metric_families(page)
         for sample in family.samples
     }
 

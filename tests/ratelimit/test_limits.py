@@ -1,5 +1,5 @@
-"""Rate limits through real gateway processes: per user (429), per user and tool, per upstream,
-and one limit shared by two replicas through Redis."""
+"""Rate limits: per user (429), per user and tool, per upstream, through the gateway in-process;
+one limit shared by two replicas through Redis, through real gateway processes."""
 
 from __future__ import annotations
 
@@ -11,8 +11,9 @@ import pytest
 
 from authz_mcp.config import parse_config
 from authz_mcp.errors import ConfigError
-from tests.observability.conftest import demo_config, sample, scrape
+from tests.observability.conftest import demo_config, sample, samples_of
 from tests.support.gateway import GatewayProcess, free_port, running_gateway
+from tests.support.inprocess import InProcessGateway, in_process_gateway
 from tests.support.issuer import RunningIssuer
 from tests.support.raw import RawSession
 from tests.support.redis import REDIS_URL
@@ -21,7 +22,7 @@ RATE_LIMITED = -32029
 
 
 async def _session(
-    http: httpx.AsyncClient, gateway: GatewayProcess, issuer: RunningIssuer, user: str
+    http: httpx.AsyncClient, gateway: GatewayProcess | InProcessGateway, issuer: RunningIssuer, user: str
 ) -> RawSession:
     session = RawSession(http, gateway.url, issuer.issuer.mint(user, audience=gateway.url))
     await session.initialize()
@@ -32,26 +33,27 @@ async def _echo(session: RawSession, tool: str = "demo__echo") -> dict[str, Any]
     return await session.request("tools/call", {"name": tool, "arguments": {"text": "x", "a": 1, "b": 2}})
 
 
-def _refusals(gateway: GatewayProcess) -> list[dict[str, Any]]:
+def _refusals(gateway: GatewayProcess | InProcessGateway) -> list[dict[str, Any]]:
     return [line for line in gateway.audit() if str(line.get("reason", "")).startswith("rate limit")]
 
 
 async def test_over_the_per_user_limit_a_request_gets_429_with_retry_after_and_others_go_on(
     issuer: RunningIssuer, tmp_path: Path
 ) -> None:
-    config = demo_config(tmp_path, issuer, free_port(), limits={"per_user": "4/minute"})
-    with running_gateway(config, tmp_path) as gateway:
-        async with httpx.AsyncClient(timeout=20) as http:
-            bob = await _session(http, gateway, issuer, "bob")  # initialize + initialized: 2
-            assert "result" in await _echo(bob)
-            assert "result" in await _echo(bob)
-            refused = await http.post(
-                gateway.url,
-                json={"jsonrpc": "2.0", "id": 9, "method": "tools/list"},
-                headers=bob.headers(),
-            )
-            alice = await _session(http, gateway, issuer, "alice")
-            assert "result" in await _echo(alice)
+    config = demo_config(tmp_path, issuer, 8080, limits={"per_user": "4/minute"})
+    async with in_process_gateway(config) as gateway:
+        http = gateway.http
+        bob = await _session(http, gateway, issuer, "bob")  # initialize + initialized: 2
+        assert "result" in await _echo(bob)
+        assert "result" in await _echo(bob)
+        refused = await http.post(
+            gateway.url,
+            json={"jsonrpc": "2.0", "id": 9, "method": "tools/list"},
+            headers=bob.headers(),
+        )
+        alice = await _session(http, gateway, issuer, "alice")
+        assert "result" in await _echo(alice)
+        metrics = samples_of((await http.get("/metrics")).text)
 
         assert refused.status_code == 429
         retry_after = int(refused.headers["retry-after"])
@@ -63,29 +65,27 @@ async def test_over_the_per_user_limit_a_request_gets_429_with_retry_after_and_o
         assert audited["decision"] == "deny"
         assert audited["method"] == "tools/list"
         assert audited["retry_after"] == retry_after
-        assert (
-            sample(scrape(f"{gateway.base_url}/metrics"), "authz_mcp_rate_limited_total", limit="per_user")
-            == 1
-        )
+        assert sample(metrics, "authz_mcp_rate_limited_total", limit="per_user") == 1
 
 
 async def test_tool_and_upstream_limits_refuse_one_call_with_a_jsonrpc_error(
     issuer: RunningIssuer, tmp_path: Path
 ) -> None:
     limits = {"tools": {"demo/tools/echo": "2/minute"}, "upstreams": {"demo": "5/minute"}}
-    with running_gateway(demo_config(tmp_path, issuer, free_port(), limits=limits), tmp_path) as gateway:
-        async with httpx.AsyncClient(timeout=20) as http:
-            bob = await _session(http, gateway, issuer, "bob")
-            alice = await _session(http, gateway, issuer, "alice")
-            assert "result" in await _echo(bob)
-            assert "result" in await _echo(bob)
-            over_tool = await _echo(bob)
-            # The tool limit is per user: alice still has hers. Upstream: 2 (bob) + 3 (alice) = 5.
-            assert "result" in await _echo(alice)
-            assert "result" in await _echo(alice, "demo__add")
-            assert "result" in await _echo(bob, "demo__add")
-            over_upstream = await _echo(alice, "demo__add")
-            tools_list = await alice.request("tools/list")
+    async with in_process_gateway(demo_config(tmp_path, issuer, 8080, limits=limits)) as gateway:
+        http = gateway.http
+        bob = await _session(http, gateway, issuer, "bob")
+        alice = await _session(http, gateway, issuer, "alice")
+        assert "result" in await _echo(bob)
+        assert "result" in await _echo(bob)
+        over_tool = await _echo(bob)
+        # The tool limit is per user: alice still has hers. Upstream: 2 (bob) + 3 (alice) = 5.
+        assert "result" in await _echo(alice)
+        assert "result" in await _echo(alice, "demo__add")
+        assert "result" in await _echo(bob, "demo__add")
+        over_upstream = await _echo(alice, "demo__add")
+        tools_list = await alice.request("tools/list")
+        metrics = samples_of((await http.get("/metrics")).text)
 
         assert over_tool["error"]["code"] == RATE_LIMITED
         assert 1 <= over_tool["error"]["data"]["retryAfter"] <= 60
@@ -96,7 +96,6 @@ async def test_tool_and_upstream_limits_refuse_one_call_with_a_jsonrpc_error(
             "rate limit: tool demo/tools/echo 2 per 1 minute",
             "rate limit: upstream demo 5 per 1 minute",
         ]
-        metrics = scrape(f"{gateway.base_url}/metrics")
         assert sample(metrics, "authz_mcp_rate_limited_total", limit="tool") == 1
         assert sample(metrics, "authz_mcp_rate_limited_total", limit="upstream") == 1
         labels = {"era": "legacy", "method": "tools/call", "upstream": "demo", "decision": "rate_limited"}
