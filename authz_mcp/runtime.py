@@ -84,7 +84,11 @@ async def open_runtime(
     store = open_session_store(config.store, idle_seconds=config.server.session_idle_seconds)
     token_store = open_token_store(config.store)
     tokens = TokenService(token_store, config.auth.pat)
-    audit = AuditLog.open(config.audit.path)
+    audit = AuditLog.open(
+        config.audit.path,
+        flush_seconds=config.audit.flush_seconds,
+        buffer_bytes=config.audit.buffer_bytes,
+    )
     metrics = Metrics()
     tracing = tracing if tracing is not None else Tracing(config.tracing)
     async with (

@@ -242,8 +242,13 @@ UpstreamConfig = Annotated[
 
 
 class AuditConfig(_Frozen):
-    # "-" is standard error; otherwise a file path (appended to).
+    # "-" is standard error (written line by line); otherwise a file path (appended to).
     path: str = "-"
+    # A file's lines are written together, at most this long after the first of them (0: each
+    # line at once), or as soon as this many bytes wait, and at shutdown (README: what a crash
+    # can lose).
+    flush_seconds: float = Field(default=1.0, ge=0, le=60)
+    buffer_bytes: int = Field(default=64 * 1024, ge=0, le=16 * 1024 * 1024)
 
 
 class DiscoveryConfig(_Frozen):

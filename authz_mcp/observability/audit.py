@@ -1,7 +1,13 @@
-"""One JSON line per authorization decision (DESIGN §8). Never a token or secret."""
+"""One JSON line per authorization decision (DESIGN §8). Never a token or secret.
+
+Lines bound for a file are buffered: written together (one write, so that workers appending
+to the same file never interleave within a line) once `buffer_bytes` wait, `flush_seconds`
+after the first of them, and at close. A process killed outright loses what was waiting.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import sys
@@ -17,16 +23,27 @@ RECENT_DECISIONS = 1000
 
 
 class AuditLog:
-    def __init__(self, stream: IO[str] | None = None) -> None:
+    def __init__(
+        self, stream: IO[str] | None = None, *, flush_seconds: float = 0.0, buffer_bytes: int = 0
+    ) -> None:
         self._stream = stream if stream is not None else sys.stderr
+        self._flush_seconds = flush_seconds
+        self._buffer_bytes = buffer_bytes
+        self._pending: list[str] = []
+        self._pending_bytes = 0
+        self._timer: asyncio.TimerHandle | None = None
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_DECISIONS)
         """The last decisions of this process, newest last (the console's admin page)."""
 
     @classmethod
-    def open(cls, path: str) -> AuditLog:
+    def open(cls, path: str, *, flush_seconds: float = 0.0, buffer_bytes: int = 0) -> AuditLog:
         if path == "-":
             return cls()
-        return cls(open(path, "a", encoding="utf-8", buffering=1))
+        return cls(
+            open(path, "a", encoding="utf-8", buffering=1),
+            flush_seconds=flush_seconds,
+            buffer_bytes=buffer_bytes,
+        )
 
     def record(
         self,
@@ -59,12 +76,39 @@ class AuditLog:
             line["latency_ms"] = round((time.perf_counter() - started) * 1000, 3)
         line.update(extra)
         self.recent.append(line)
+        text = json.dumps(line, separators=(",", ":")) + "\n"
+        self._pending.append(text)
+        self._pending_bytes += len(text)
+        if self._pending_bytes >= self._buffer_bytes or self._flush_seconds <= 0:
+            self.flush()
+        elif self._timer is None:
+            self._flush_later()
+
+    def flush(self) -> None:
+        """Write the lines waiting, if any."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if not self._pending:
+            return
+        text = "".join(self._pending)
+        self._pending.clear()
+        self._pending_bytes = 0
         try:
-            self._stream.write(json.dumps(line, separators=(",", ":")) + "\n")
+            self._stream.write(text)
             self._stream.flush()
         except (OSError, ValueError):
             logger.exception("audit log write failed")
 
     def close(self) -> None:
+        self.flush()
         if self._stream not in (sys.stderr, sys.stdout):
             self._stream.close()
+
+    def _flush_later(self) -> None:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:  # no event loop to wake the flush: write now
+            self.flush()
+            return
+        self._timer = loop.call_later(self._flush_seconds, self.flush)

@@ -56,7 +56,7 @@ def write_config(
         },
         "policy": {"model": str(model), "file": str(policy)},
         "upstreams": upstreams if upstreams is not None else {"demo": demo_upstream()},
-        "audit": {"path": str(tmp_path / "audit.jsonl")},
+        "audit": {"path": str(tmp_path / "audit.jsonl"), "flush_seconds": 0},
         **sections,
     }
     path = tmp_path / "gateway.yaml"

@@ -82,7 +82,8 @@ def gateway_config(
         },
         "policy": {"model": str(root / "policies/model.conf"), "file": str(root / "policies/policy.csv")},
         "upstreams": upstreams,
-        "audit": {"path": str(tmp_path / f"audit-{port}.jsonl")},
+        # Tests read the audit file while the gateway runs: every line is written at once.
+        "audit": {"path": str(tmp_path / f"audit-{port}.jsonl"), "flush_seconds": 0},
     }
     for key, value in sections.items():
         config[key] = {**config.get(key, {}), **value} if isinstance(value, dict) else value
