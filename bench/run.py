@@ -62,6 +62,12 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, list[str], Path]:
     parser.add_argument(
         "--keep", action="store_true", help="keep the configs, policies, logs and audit files"
     )
+    parser.add_argument(
+        "--upstream-protocol",
+        choices=["auto", "legacy", "modern"],
+        default="auto",
+        help="the era the overhead gateway speaks to its upstream (default: auto)",
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     args = parser.parse_args(argv)
     rounds = args.rounds if args.rounds is not None else (2 if args.quick else 6)
@@ -72,7 +78,10 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, list[str], Path]:
         parser.error("--all and --scenario exclude each other")
     chosen = list(SCENARIOS) if args.all or not args.scenario else list(dict.fromkeys(args.scenario))
     warmup = 0.3 if args.quick else 0.5
-    return Settings(args.quick, rounds, seconds, warmup, keep_files=args.keep), chosen, args.output
+    settings = Settings(
+        args.quick, rounds, seconds, warmup, keep_files=args.keep, upstream_protocol=args.upstream_protocol
+    )
+    return settings, chosen, args.output
 
 
 def machine() -> dict[str, Any]:

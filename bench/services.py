@@ -66,6 +66,8 @@ class GatewayOptions:
     secret_key: str | None = None
     public_url: str | None = None
     """Shared by replicas; by default the gateway's own address."""
+    upstream_protocol: str = "auto"
+    """The era the gateway speaks to the upstream: auto (detected), legacy or modern."""
 
 
 def free_port() -> int:
@@ -161,7 +163,13 @@ def gateway_config(
         "store": {"url": options.store_url, "key_prefix": options.key_prefix},
         "policy": {"model": str(PROJECT_ROOT / "policies/model.conf"), "file": str(policy)},
         "audit": {"path": str(workdir / f"{options.name}-audit.jsonl")},
-        "upstreams": {UPSTREAM_NAME: {"transport": "streamable-http", "url": upstream_url}},
+        "upstreams": {
+            UPSTREAM_NAME: {
+                "transport": "streamable-http",
+                "url": upstream_url,
+                "protocol": options.upstream_protocol,
+            }
+        },
     }
 
 

@@ -26,6 +26,8 @@ class Settings:
     """Measured time per side per round."""
     warmup_seconds: float
     keep_files: bool
+    upstream_protocol: str = "auto"
+    """The era the overhead gateway speaks to its upstream (`protocol` in its config)."""
 
 
 @dataclass(frozen=True)

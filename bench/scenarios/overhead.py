@@ -127,7 +127,10 @@ def run(context: Context) -> Outcome:
     with (
         services.demo_upstream_process(context.workdir, EXTRA_TOOLS) as upstream,
         services.gateway(
-            context.workdir, issuer_url=context.issuer.issuer_url, upstream_url=upstream.url
+            context.workdir,
+            issuer_url=context.issuer.issuer_url,
+            upstream_url=upstream.url,
+            options=services.GatewayOptions(upstream_protocol=context.settings.upstream_protocol),
         ) as gw,
     ):
         token = context.issuer.mint(services.BENCH_USER, audience=gw.audience, expires_in=3600)
