@@ -61,3 +61,25 @@ def label(capset: Capset) -> str:
     """A stable name for log lines: "sampling+elicitation(form,url)", or "none"."""
     parts = [f"{name}({','.join(subs)})" if subs else name for name, subs in capset]
     return "+".join(parts) or "none"
+
+
+def within_declared(client_capabilities: JSONObject, method: str, params: object) -> bool:
+    """Whether a server->client request asks only for what the client declared, down to the
+    sub-capability a connection shared by every user declares on everyone's behalf.
+
+    2025-11-25 client/elicitation: "Servers MUST NOT send elicitation requests with modes
+    that are not supported by the client" (an empty `elicitation` declares form mode only);
+    client/sampling: servers "MUST NOT send tool-enabled sampling requests to Clients that
+    have not declared support for tool use via the `sampling.tools` capability".
+    """
+    params = params if isinstance(params, dict) else {}
+    if method == "elicitation/create":
+        declared_modes = relayable(client_capabilities).get("elicitation") or {}
+        mode = params.get("mode", "form")
+        if mode == "form" and not declared_modes:
+            return True  # the empty object of clients older than modes
+        return isinstance(declared_modes.get(mode), dict)
+    if method == "sampling/createMessage" and ("tools" in params or "toolChoice" in params):
+        sampling = relayable(client_capabilities).get("sampling") or {}
+        return isinstance(sampling.get("tools"), dict)
+    return True

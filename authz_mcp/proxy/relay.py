@@ -17,6 +17,7 @@ from typing import Any
 import anyio
 
 from authz_mcp.jsonrpc import JSONObject, RequestId
+from authz_mcp.proxy.capsets import within_declared
 from authz_mcp.proxy.envelope import log_wanted
 from authz_mcp.upstream.base import MessageSink
 
@@ -158,7 +159,11 @@ class RequestRelay:
         if method == "ping":
             return {"jsonrpc": "2.0", "id": upstream_id, "result": {}}
         capability = CAPABILITY_FOR.get(method)
-        if capability is None or capability not in self.client_capabilities:
+        if (
+            capability is None
+            or capability not in self.client_capabilities
+            or not within_declared(self.client_capabilities, method, message.get("params"))
+        ):
             return _error_reply(upstream_id, -32601, f"Client does not support {method}")
         if self.modern_client and self.asker is None:
             # 2026-07-28 transports: "The server MUST NOT send independent JSON-RPC requests";
