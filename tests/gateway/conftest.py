@@ -1,8 +1,10 @@
-"""One gateway process for the module, in front of two real demo upstreams:
-`demo` over stdio and `web` over Streamable HTTP (paginating two items a page)."""
+"""One gateway process for the folder, in front of two real demo upstreams:
+`demo` over stdio and `web` over Streamable HTTP (paginating two items a page). The modules keep
+apart by their users and sessions; a module that needs a gateway of its own defines `gateway`."""
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -39,17 +41,15 @@ def demo_and_web(web_upstream: str) -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def web_upstream() -> Iterator[str]:
     with running_demo_http("--page-size", "2") as demo:
         yield demo.url
 
 
-@pytest.fixture(scope="module")
-def gateway(
-    issuer: RunningIssuer, web_upstream: str, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[GatewayProcess]:
-    tmp_path = tmp_path_factory.mktemp("gateway")
+@contextlib.contextmanager
+def folder_gateway(issuer: RunningIssuer, web_upstream: str, tmp_path: Path) -> Iterator[GatewayProcess]:
+    """A gateway process as this folder's tests expect it, in front of `web_upstream`."""
     config = gateway_config(
         tmp_path,
         port=free_port(),
@@ -59,6 +59,14 @@ def gateway(
         server={"max_body_bytes": 65536, "allowed_origins": [APP_ORIGIN, BROWSER_ORIGIN]},
     )
     with running_gateway(config, tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(scope="package")
+def gateway(
+    issuer: RunningIssuer, web_upstream: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
+    with folder_gateway(issuer, web_upstream, tmp_path_factory.mktemp("gateway")) as running:
         yield running
 
 

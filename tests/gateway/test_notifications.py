@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import anyio
 import httpx
 import pytest
 
-from tests.gateway.conftest import Mint
-from tests.support.gateway import GatewayProcess
+from tests.gateway.conftest import Mint, folder_gateway
+from tests.support.gateway import GatewayProcess, running_demo_http
+from tests.support.issuer import RunningIssuer
 from tests.support.raw import RawSession, parse_sse
+
+
+@pytest.fixture(scope="module")
+def gateway(issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    """A gateway and `web` upstream of the module's own: a test here adds a tool to `web`,
+    which the folder's other modules must not see."""
+    with (
+        running_demo_http("--page-size", "2") as web,
+        folder_gateway(issuer, web.url, tmp_path_factory.mktemp("gateway")) as running,
+    ):
+        yield running
 
 
 async def _next_message(stream: Any, timeout: float) -> dict[str, Any] | None:

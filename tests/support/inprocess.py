@@ -219,3 +219,28 @@ async def in_process_gateway(raw_config: dict[str, Any]) -> AsyncIterator[InProc
         transport = httpx.ASGITransport(app=runtime.app)
         async with httpx.AsyncClient(transport=transport, base_url=base_url, timeout=HTTP_TIMEOUT) as http:
             yield InProcessGateway(runtime, http, base_url)
+
+
+@contextlib.asynccontextmanager
+async def in_process_gateway_held(raw_config: dict[str, Any]) -> AsyncIterator[InProcessGateway]:
+    """`in_process_gateway`, entered and left by a task of its own: for a fixture whose setup
+    and teardown run in different tasks (pytest-asyncio's module-scoped ones), where the
+    runtime's task groups could not be left."""
+    started: asyncio.Future[InProcessGateway] = asyncio.get_running_loop().create_future()
+    stop = asyncio.Event()
+
+    async def hold() -> None:
+        async with in_process_gateway(raw_config) as running:
+            started.set_result(running)
+            await stop.wait()
+
+    holder = asyncio.create_task(hold(), name="in-process gateway")
+    try:
+        either: set[asyncio.Future[Any]] = {holder, started}
+        await asyncio.wait(either, return_when=asyncio.FIRST_COMPLETED)
+        if not started.done():
+            holder.result()  # raises what stopped the start
+        yield started.result()
+    finally:
+        stop.set()
+        await holder
