@@ -68,6 +68,9 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, list[str], Path]:
         default="auto",
         help="the era the overhead gateway speaks to its upstream (default: auto)",
     )
+    parser.add_argument(
+        "--no-peer", action="store_true", help="leave the FastMCP proxy peer out of the overhead scenario"
+    )
     parser.add_argument("--output", type=Path, default=DEFAULT_OUTPUT, help="JSON results file")
     args = parser.parse_args(argv)
     rounds = args.rounds if args.rounds is not None else (2 if args.quick else 6)
@@ -79,7 +82,13 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Settings, list[str], Path]:
     chosen = list(SCENARIOS) if args.all or not args.scenario else list(dict.fromkeys(args.scenario))
     warmup = 0.3 if args.quick else 0.5
     settings = Settings(
-        args.quick, rounds, seconds, warmup, keep_files=args.keep, upstream_protocol=args.upstream_protocol
+        args.quick,
+        rounds,
+        seconds,
+        warmup,
+        keep_files=args.keep,
+        upstream_protocol=args.upstream_protocol,
+        peer=not args.no_peer,
     )
     return settings, chosen, args.output
 

@@ -103,7 +103,7 @@ def demo_upstream_process(workdir: Path, extra_tools: int, *, name: str = "upstr
     stderr_path = workdir / f"{name}.err"
     module_args = ["authz_mcp.demo.server", "http", "--host", "127.0.0.1", "--port", "0"]
     command = [sys.executable, "-m", *module_args, "--extra-tools", str(extra_tools)]
-    with _process(command, stdout_path, stderr_path) as process:
+    with run_process(command, stdout_path, stderr_path) as process:
         found: list[str] = []
 
         def ready() -> bool:
@@ -113,7 +113,7 @@ def demo_upstream_process(workdir: Path, extra_tools: int, *, name: str = "upstr
             )
             return bool(found)
 
-        _wait_for(ready, process, "demo upstream", stderr_path)
+        wait_for(ready, process, "demo upstream", stderr_path)
         yield Upstream(found[0], process.pid)
 
 
@@ -187,12 +187,12 @@ def gateway(
     config_path.write_text(yaml.safe_dump(config), encoding="utf-8")
     stderr_path = workdir / f"{options.name}.err"
     command = [sys.executable, "-m", "authz_mcp", "serve", "--config", str(config_path)]
-    with _process(command, workdir / f"{options.name}.out", stderr_path) as process:
+    with run_process(command, workdir / f"{options.name}.out", stderr_path) as process:
 
         def ready() -> bool:
             return stderr_path.exists() and " ready at " in stderr_path.read_text(encoding="utf-8")
 
-        _wait_for(ready, process, options.name, stderr_path)
+        wait_for(ready, process, options.name, stderr_path)
         yield Gateway(
             url=f"http://127.0.0.1:{port}/mcp",
             audience=f"{config['server']['public_url']}/mcp",
@@ -237,7 +237,9 @@ def redis_keys(url: str, prefix: str) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def _process(command: list[str], stdout_path: Path, stderr_path: Path) -> Iterator[subprocess.Popen[bytes]]:
+def run_process(
+    command: list[str], stdout_path: Path, stderr_path: Path
+) -> Iterator[subprocess.Popen[bytes]]:
     with stdout_path.open("wb") as stdout, stderr_path.open("wb") as stderr:
         process = subprocess.Popen(
             command,
@@ -263,7 +265,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(STOP_TIMEOUT)
 
 
-def _wait_for(
+def wait_for(
     ready: Callable[[], bool], process: subprocess.Popen[bytes], what: str, stderr_path: Path
 ) -> None:
     deadline = time.monotonic() + START_TIMEOUT

@@ -28,6 +28,8 @@ class Settings:
     keep_files: bool
     upstream_protocol: str = "auto"
     """The era the overhead gateway speaks to its upstream (`protocol` in its config)."""
+    peer: bool = True
+    """Compare the gateway with a FastMCP proxy too (overhead)."""
 
 
 @dataclass(frozen=True)

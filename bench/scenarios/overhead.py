@@ -10,17 +10,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Mapping
+from dataclasses import dataclass
+from typing import Any
 
 import httpx
 
 from bench import services
 from bench.load import RoundResult, Scenario, Side, run_round
+from bench.peers import peer
 from bench.report import Comparison, cpu_lines, table
 from bench.scenarios.base import Context, Outcome, Settings, Target, client, progress
 from bench.wire import McpSession, ReplyError
 
 NAME = "overhead"
 EXTRA_TOOLS = 100
+PEER_LOAD = Scenario("tools/call", 16)
+PEER_TUNING = "one shared upstream client, legacy era to the upstream, JWTVerifier"
 LOADS = (
     Scenario("tools/call", 1),
     Scenario("tools/call", 16),
@@ -77,9 +82,23 @@ async def compare(settings: Settings, load: Scenario, reference: Side, measured:
     return Comparison.of(load, results[reference.name], results[measured.name])
 
 
+@dataclass(frozen=True)
+class PeerTarget:
+    """The FastMCP proxy, reached with a token for its own audience."""
+
+    url: str
+    token: str
+    pid: int
+    version: str
+
+
 async def _measure(
-    settings: Settings, upstream: services.Upstream, gw: services.Gateway, token: str
-) -> list[Comparison]:
+    settings: Settings,
+    upstream: services.Upstream,
+    gw: services.Gateway,
+    token: str,
+    peer: PeerTarget | None,
+) -> tuple[list[Comparison], Comparison | None]:
     sessions = max(load.concurrency for load in LOADS)
     async with (
         open_side(
@@ -101,10 +120,21 @@ async def _measure(
         ) as gateway,
     ):
         progress(f"catalog: {direct.tool_count} tools; {sessions} sessions per side")
-        return [await compare(settings, load, direct, gateway) for load in LOADS]
+        comparisons = [await compare(settings, load, direct, gateway) for load in LOADS]
+        if peer is None:
+            return comparisons, None
+        async with open_side(
+            "fastmcp",
+            peer.url,
+            echo_tool="echo",
+            token=peer.token,
+            sessions=PEER_LOAD.concurrency,
+            processes={"fastmcp": peer.pid, "upstream": upstream.pid},
+        ) as fastmcp:
+            return comparisons, await compare(settings, PEER_LOAD, fastmcp, gateway)
 
 
-def targets(comparisons: list[Comparison]) -> list[Target]:
+def targets(comparisons: list[Comparison], versus_peer: Comparison | None) -> list[Target]:
     by_name = {c.scenario: c for c in comparisons}
     call_1, call_16 = by_name["tools/call c=1"], by_name["tools/call c=16"]
     gateway_cpu = call_16.gateway.cpu_ms_per_request
@@ -120,11 +150,42 @@ def targets(comparisons: list[Comparison]) -> list[Target]:
             1.0,
             "x",
         ),
-    ]
+    ] + (
+        [
+            Target(
+                "tools/call c=16 gateway/FastMCP proxy throughput",
+                versus_peer.throughput_ratio,
+                2.5,
+                "x",
+                True,
+            )
+        ]
+        if versus_peer is not None
+        else []
+    )
+
+
+def _start_peer(
+    context: Context, stack: contextlib.ExitStack, upstream: services.Upstream
+) -> PeerTarget | None:
+    if not context.settings.peer:
+        return None
+    issuer_url = context.issuer.issuer_url
+    try:
+        running = stack.enter_context(
+            peer.fastmcp_proxy(context.workdir, upstream_url=upstream.url, issuer_url=issuer_url)
+        )
+    except services.StartError as exc:
+        progress(f"the FastMCP proxy peer is left out: {exc}")
+        return None
+    token = context.issuer.mint(services.BENCH_USER, audience=running.audience, expires_in=3600)
+    progress(f"peer: FastMCP {running.version} proxy at {running.url}")
+    return PeerTarget(running.url, token, running.process.pid, running.version)
 
 
 def run(context: Context) -> Outcome:
     with (
+        contextlib.ExitStack() as stack,
         services.demo_upstream_process(context.workdir, EXTRA_TOOLS) as upstream,
         services.gateway(
             context.workdir,
@@ -135,18 +196,27 @@ def run(context: Context) -> Outcome:
     ):
         token = context.issuer.mint(services.BENCH_USER, audience=gw.audience, expires_in=3600)
         progress(f"upstream {upstream.url}, gateway {gw.url}")
+        fastmcp = _start_peer(context, stack, upstream)
         try:
-            comparisons = asyncio.run(_measure(context.settings, upstream, gw, token))
+            comparisons, versus_peer = asyncio.run(_measure(context.settings, upstream, gw, token, fastmcp))
         except ReplyError as exc:
             raise ReplyError(f"{exc}\ngateway stderr:\n{services.tail(gw.stderr_path)}") from exc
-        errors = sum(c.direct.errors + c.gateway.errors for c in comparisons)
+        measured = comparisons + ([versus_peer] if versus_peer is not None else [])
+        errors = sum(c.direct.errors + c.gateway.errors for c in measured)
         if errors:
             progress(f"gateway stderr (last lines):\n{services.tail(gw.stderr_path)}")
-    return Outcome(
-        NAME,
-        f"upstream: demo server with {EXTRA_TOOLS} extra tools\n\n{table(comparisons)}\n\n"
-        + cpu_lines(comparisons),
-        {"extra_tools": EXTRA_TOOLS, "loads": [c.as_json() for c in comparisons]},
-        errors,
-        targets(comparisons),
-    )
+    text = f"upstream: demo server with {EXTRA_TOOLS} extra tools\n\n{table(comparisons)}\n\n"
+    text += cpu_lines(comparisons)
+    data: dict[str, Any] = {"extra_tools": EXTRA_TOOLS, "loads": [c.as_json() for c in comparisons]}
+    if versus_peer is not None and fastmcp is not None:
+        peer_labels = ("fastmcp", "gateway")
+        text += f"\n\nthe peer: FastMCP {fastmcp.version} proxy ({PEER_TUNING})\n\n"
+        text += (
+            table([versus_peer], peer_labels, "gw/fastmcp") + "\n\n" + cpu_lines([versus_peer], peer_labels)
+        )
+        data["peer"] = {
+            "name": f"FastMCP {fastmcp.version} proxy",
+            "tuning": PEER_TUNING,
+            **versus_peer.as_json(),
+        }
+    return Outcome(NAME, text, data, errors, targets(comparisons, versus_peer))
