@@ -174,6 +174,8 @@ _WORDS: dict[str, tuple[str, ...]] = {
     "all": ("list",),
     "every": ("list",),
     "which": ("list",),
+    "who": ("user",),
+    "when": ("time", "date"),
     "clock": ("time",),
     "cache": ("key", "value", "store"),
     "cached": ("key", "value"),
