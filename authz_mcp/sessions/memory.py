@@ -14,8 +14,10 @@ from authz_mcp.sessions.record import (
     SUBSCRIPTION_FIELD,
     UPSTREAM_FIELD,
     SessionRecord,
+    is_principal_session_id,
     session_key,
 )
+from authz_mcp.sessions.store import LiveSessions
 
 logger = logging.getLogger(__name__)
 
@@ -48,15 +50,19 @@ class MemorySessionStore:
         self._max_sessions = max_sessions
         self._clock = clock
         self._entries: OrderedDict[str, _Entry] = OrderedDict()
+        self._principals: set[str] = set()
+        """The keys of `_entries` that hold per-principal records, so counts cost O(1)."""
 
     async def create(self, record: SessionRecord) -> None:
         key = session_key(record.session_id)
-        self._entries.pop(key, None)
+        self._drop(key)
         self._sweep()
         while len(self._entries) >= self._max_sessions:
-            self._entries.popitem(last=False)
+            self._drop_oldest()
             logger.info("session store full (%d sessions): evicted the oldest idle one", self._max_sessions)
         self._entries[key] = _Entry(record.to_fields(), self._clock())
+        if is_principal_session_id(record.session_id):
+            self._principals.add(key)
 
     async def get_or_create(self, record: SessionRecord) -> SessionRecord:
         existing = await self.get(record.session_id)
@@ -75,7 +81,7 @@ class MemorySessionStore:
         except ValueError:
             # Only a bug could get here (records are written by to_fields); fail closed.
             logger.exception("dropping a malformed session record")
-            del self._entries[key]
+            self._drop(key)
             return None
 
     async def set_upstream_session(self, session_id: str, upstream: str, handle: str) -> None:
@@ -93,14 +99,20 @@ class MemorySessionStore:
     async def delete(self, session_id: str) -> bool:
         key = session_key(session_id)
         alive = self._touch(key) is not None
-        self._entries.pop(key, None)
+        self._drop(key)
         return alive
+
+    async def count_live(self) -> LiveSessions:
+        self._sweep()
+        principals = len(self._principals)
+        return LiveSessions(sessions=len(self._entries) - principals, principals=principals)
 
     async def ping(self) -> None:
         return None
 
     async def aclose(self) -> None:
         self._entries.clear()
+        self._principals.clear()
 
     def _fields(self, session_id: str) -> dict[str, str]:
         entry = self._touch(session_key(session_id))
@@ -115,7 +127,7 @@ class MemorySessionStore:
             return None
         now = self._clock()
         if now - entry.last_used >= self._idle_seconds:
-            del self._entries[key]
+            self._drop(key)
             return None
         entry.last_used = now
         self._entries.move_to_end(key)
@@ -127,4 +139,12 @@ class MemorySessionStore:
             oldest = next(iter(self._entries.values()))
             if oldest.last_used > deadline:
                 return
-            self._entries.popitem(last=False)
+            self._drop_oldest()
+
+    def _drop(self, key: str) -> None:
+        self._entries.pop(key, None)
+        self._principals.discard(key)
+
+    def _drop_oldest(self) -> None:
+        key, _ = self._entries.popitem(last=False)
+        self._principals.discard(key)

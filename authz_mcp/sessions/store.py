@@ -12,13 +12,25 @@ rules:
   recreating a partial record.
 - Any failure of the backing store raises `StoreUnavailable` (503): the caller
   fails closed and the store recovers by itself when the backend returns.
+- The store can say how many records are live, for every replica that shares it,
+  without scanning them all (`count_live`, read by `/metrics` at scrape time).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 from authz_mcp.sessions.record import SessionRecord
+
+
+@dataclass(frozen=True, slots=True)
+class LiveSessions:
+    sessions: int
+    """Sessions minted by `initialize` (legacy era) that have not expired or been deleted."""
+    principals: int
+    """Per-principal records of sessionless (2026-07-28) clients: users active within the
+    idle period."""
 
 
 class SessionStore(Protocol):
@@ -56,6 +68,11 @@ class SessionStore(Protocol):
 
     async def delete(self, session_id: str) -> bool:
         """True when a session was removed, False when there was none."""
+        ...
+
+    async def count_live(self) -> LiveSessions:
+        """How many records are live now. Its cost grows with the records that are live or
+        expired since the last count, never with the rest of the store's keys."""
         ...
 
     async def ping(self) -> None:

@@ -17,9 +17,7 @@ import pytest
 import redis.asyncio
 from redis.exceptions import RedisError
 
-from authz_mcp.config import StoreConfig
 from authz_mcp.sessions import MemorySessionStore, RedisSessionStore, SessionStore
-from authz_mcp.sessions.factory import open_session_store
 from authz_mcp.store.redis import connect
 from tests.support.redis import REDIS_URL
 from tests.support.redis_servers import RedisCluster
@@ -97,15 +95,17 @@ def memory_harness() -> StoreHarness:
     return StoreHarness(store, age, dump)
 
 
-def redis_harness(space: RedisSpace, store: SessionStore | None = None) -> StoreHarness:
-    """`store` defaults to the Redis store on the shared test Redis, under the space's prefix."""
-    if store is None:
+def redis_harness(space: RedisSpace, client: redis.asyncio.Redis | None = None) -> StoreHarness:
+    """The Redis store under the space's prefix, on `client` (default: the shared test Redis)."""
+    if client is None:
         client = redis.asyncio.from_url(REDIS_URL, decode_responses=True)
-        store = RedisSessionStore(client, key_prefix=space.prefix, idle_seconds=IDLE_SECONDS)
+    clock = FakeClock()
+    store = RedisSessionStore(client, key_prefix=space.prefix, idle_seconds=IDLE_SECONDS, clock=clock)
 
     async def age(seconds: float) -> None:
-        # Shortening the TTL is time passing, as far as the store can tell;
-        # PEXPIRE with a non-positive time deletes the key, as expiry would.
+        # Shortening the TTL is time passing, as far as Redis can tell (PEXPIRE with a
+        # non-positive time deletes the key, as expiry would); the clock, for the store.
+        clock.now += seconds
         for key in await space.keys():
             remaining = await space.admin.pttl(key)
             if remaining > 0:
@@ -114,6 +114,9 @@ def redis_harness(space: RedisSpace, store: SessionStore | None = None) -> Store
     async def dump() -> list[str]:
         texts: list[str] = []
         for key in await space.keys():
+            if await space.admin.type(key) == "zset":
+                texts += [key, *await space.admin.zrange(key, 0, -1)]
+                continue
             stored = await space.admin.hgetall(key)
             texts += [key, *map(str, stored.keys()), *map(str, stored.values())]
         return texts
@@ -135,9 +138,8 @@ async def open_cluster_space(cluster: RedisCluster) -> AsyncIterator[RedisSpace]
 
 
 def cluster_harness(space: RedisSpace, cluster: RedisCluster) -> StoreHarness:
-    """The session store as the gateway opens it for a `redis+cluster://` URL."""
-    config = StoreConfig(url=cluster.url, key_prefix=space.prefix)
-    return redis_harness(space, open_session_store(config, idle_seconds=IDLE_SECONDS))
+    """The session store on the cluster client the gateway connects for a `redis+cluster://` URL."""
+    return redis_harness(space, connect(cluster.url))
 
 
 @pytest.fixture(params=["memory", "redis", "cluster"])

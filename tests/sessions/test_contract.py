@@ -8,7 +8,8 @@ from collections.abc import Awaitable, Callable
 import pytest
 
 from authz_mcp.errors import SessionNotFound
-from authz_mcp.sessions import SessionRecord, SessionStore, session_key
+from authz_mcp.sessions import SessionRecord, SessionStore, principal_session_id, session_key
+from authz_mcp.sessions.store import LiveSessions
 from tests.sessions.conftest import IDLE_SECONDS, StoreHarness
 
 SESSION_ID = "3f6c1e0a-live-session-id-9b2d"
@@ -184,3 +185,48 @@ async def test_returned_records_are_copies(harness: StoreHarness) -> None:
 
 async def test_ping_succeeds_while_the_store_is_up(harness: StoreHarness) -> None:
     await harness.store.ping()
+
+
+async def test_live_sessions_and_principal_records_are_counted_apart(harness: StoreHarness) -> None:
+    for index in range(3):
+        await harness.store.create(make_record(f"session-{index}"))
+    for owner in ("alice", "bob"):
+        await harness.store.get_or_create(make_record(principal_session_id(owner), owner=owner))
+    await harness.store.get_or_create(make_record(principal_session_id("alice")))
+    await harness.store.create(make_record("session-0"))  # replaced, still one
+
+    assert await harness.store.count_live() == LiveSessions(sessions=3, principals=2)
+
+
+async def test_deleted_and_expired_sessions_are_no_longer_counted(harness: StoreHarness) -> None:
+    for index in range(4):
+        await harness.store.create(make_record(f"session-{index}"))
+    await harness.store.delete("session-0")
+    await harness.age(IDLE_SECONDS - 60)
+    assert await harness.store.get("session-1") is not None
+    await harness.store.set_log_level("session-2", "debug")
+    await harness.age(60)
+
+    assert await harness.store.count_live() == LiveSessions(sessions=2, principals=0)
+
+
+async def test_a_session_found_gone_is_not_counted_again(harness: StoreHarness) -> None:
+    await harness.store.create(make_record("gone"))
+    await harness.age(IDLE_SECONDS - 60)
+    await harness.store.create(make_record("live"))
+    await harness.age(60)
+
+    assert await harness.store.get("gone") is None
+    with pytest.raises(SessionNotFound):
+        await harness.store.add_subscription("gone", "file:///a")
+
+    assert await harness.store.count_live() == LiveSessions(sessions=1, principals=0)
+
+
+async def test_once_every_session_expired_the_store_holds_nothing(harness: StoreHarness) -> None:
+    await harness.store.create(make_record())
+    await harness.store.get_or_create(make_record(principal_session_id("alice")))
+    await harness.age(IDLE_SECONDS)
+
+    assert await harness.store.count_live() == LiveSessions(sessions=0, principals=0)
+    assert await harness.dump() == []

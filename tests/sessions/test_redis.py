@@ -13,6 +13,7 @@ from redis.exceptions import RedisError
 from authz_mcp.config.model import StoreConfig
 from authz_mcp.errors import StoreUnavailable
 from authz_mcp.sessions import RedisSessionStore, SessionStore, open_session_store, session_key
+from authz_mcp.sessions.store import LiveSessions
 from tests.sessions.conftest import RedisSpace
 from tests.sessions.test_contract import SESSION_ID, make_record
 from tests.support.redis import REDIS_URL
@@ -29,9 +30,11 @@ def open_store(space: RedisSpace) -> RedisSessionStore:
 async def test_session_key_carries_an_idle_ttl_that_get_refreshes(redis_space: RedisSpace) -> None:
     store = open_store(redis_space)
     await store.create(make_record())
-    (key,) = await redis_space.keys()
-    assert key == f"{redis_space.prefix}session:{session_key(SESSION_ID)}"
+    key = f"{redis_space.prefix}session:{session_key(SESSION_ID)}"
+    index = f"{redis_space.prefix}live-sessions"
+    assert sorted(await redis_space.keys()) == sorted([key, index])
     assert 0 < await redis_space.admin.ttl(key) <= IDLE_SECONDS
+    assert 0 < await redis_space.admin.ttl(index) <= IDLE_SECONDS
 
     await redis_space.admin.expire(key, 5)
     await store.get(SESSION_ID)
@@ -50,8 +53,10 @@ async def test_two_replicas_on_one_prefix_share_sessions(redis_space: RedisSpace
     assert await second.get(SESSION_ID) == make_record(
         upstream_sessions={"github": "gh-1"}, subscriptions=["file:///a"]
     )
+    assert await second.count_live() == LiveSessions(sessions=1, principals=0)
     assert await second.delete(SESSION_ID) is True
     assert await first.get(SESSION_ID) is None
+    assert await first.count_live() == LiveSessions(sessions=0, principals=0)
     await first.aclose()
     await second.aclose()
 
@@ -71,6 +76,7 @@ CALLS: dict[str, Callable[[SessionStore], Awaitable[object]]] = {
     "set_upstream_session": lambda store: store.set_upstream_session(SESSION_ID, "github", "h"),
     "remove_subscription": lambda store: store.remove_subscription(SESSION_ID, "file:///a"),
     "delete": lambda store: store.delete(SESSION_ID),
+    "count_live": lambda store: store.count_live(),
     "ping": lambda store: store.ping(),
 }
 
