@@ -119,6 +119,7 @@ async def open_runtime(
         metrics.watch_live_state(
             lambda: {name: up.available for name, up in gateway.upstreams.items()},
             lambda: gateway.policy.version,
+            store.count_live,
         )
         startup_error: ConfigError | None = None
         try:

@@ -161,19 +161,17 @@ class McpEndpoint:
         # One bound method for attach and detach: detach compares outboxes by identity.
         outbox = stream.send
         notifications = self.gateway.notifications
-        streams = self.gateway.metrics.open_streams.labels("get")
-        streams.inc()
         try:
-            async with anyio.create_task_group() as group:
-                # Registered before the response starts: once the client sees the stream
-                # open, nothing sent to it can be missed.
-                await notifications.attach(identity, session, outbox, group)
-                await stream.open({"mcp-session-id": session.session_id})
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-                group.cancel_scope.cancel()
+            with self.gateway.metrics.open_stream("get"):
+                async with anyio.create_task_group() as group:
+                    # Registered before the response starts: once the client sees the stream
+                    # open, nothing sent to it can be missed.
+                    await notifications.attach(identity, session, outbox, group)
+                    await stream.open({"mcp-session-id": session.session_id})
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    group.cancel_scope.cancel()
         finally:
-            streams.dec()
             notifications.detach(session.session_id, outbox)
             await stream.close()
 

@@ -84,17 +84,18 @@ class LegacySseTransport:
         stream = EventStream(send)
         outbox = stream.send
         try:
-            async with anyio.create_task_group() as group:
-                channel = Channel(self.gateway, identity, outbox, group)
-                self._connections[connection_id] = _Connection(identity, channel)
-                await stream.event("endpoint", f"{self.message_path}?session_id={connection_id}")
-                group.start_soon(keep_alive, stream)
-                while (await receive())["type"] != "http.disconnect":
-                    pass
-                # Before the task group ends: a message POSTed from now on gets a 404, never
-                # a task started in a group that is gone.
-                channel.stop_receiving()
-                group.cancel_scope.cancel()
+            with self.gateway.metrics.open_stream("sse"):
+                async with anyio.create_task_group() as group:
+                    channel = Channel(self.gateway, identity, outbox, group)
+                    self._connections[connection_id] = _Connection(identity, channel)
+                    await stream.event("endpoint", f"{self.message_path}?session_id={connection_id}")
+                    group.start_soon(keep_alive, stream)
+                    while (await receive())["type"] != "http.disconnect":
+                        pass
+                    # Before the task group ends: a message POSTed from now on gets a 404,
+                    # never a task started in a group that is gone.
+                    channel.stop_receiving()
+                    group.cancel_scope.cancel()
         finally:
             connection = self._connections.pop(connection_id, None)
             if connection is not None:

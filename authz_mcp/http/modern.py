@@ -14,6 +14,7 @@ response stream MUST be treated by the server as cancellation of that request").
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from typing import Any
 
 import anyio
@@ -96,22 +97,18 @@ async def serve_modern(
     call.outbox = stream.send
     failure: GatewayError | None = None
     listening = call.method == "subscriptions/listen"
-    streams = gateway.metrics.open_streams.labels("listen")
-    if listening:
-        streams.inc()
     try:
-        async with anyio.create_task_group() as group:
-            group.start_soon(_cancel_on_disconnect, receive, group.cancel_scope)
-            if call.method == "subscriptions/listen":
-                group.start_soon(keep_alive, stream)
-            try:
-                await stream.run(gateway, call, status_of=status_of)
-            except GatewayError as exc:
-                failure = exc  # raised below, outside the task group, for the endpoint to render
-            group.cancel_scope.cancel()
+        with gateway.metrics.open_stream("listen") if listening else nullcontext():
+            async with anyio.create_task_group() as group:
+                group.start_soon(_cancel_on_disconnect, receive, group.cancel_scope)
+                if listening:
+                    group.start_soon(keep_alive, stream)
+                try:
+                    await stream.run(gateway, call, status_of=status_of)
+                except GatewayError as exc:
+                    failure = exc  # raised below, outside the task group, for the endpoint to render
+                group.cancel_scope.cancel()
     finally:
-        if listening:
-            streams.dec()
         await stream.close()
     if failure is not None:
         raise failure

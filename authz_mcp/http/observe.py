@@ -127,7 +127,7 @@ class ObservedApp:
         if scope["method"] not in ("GET", "HEAD"):
             await send_empty(send, 405, {"Allow": "GET, HEAD"})
             return
-        body = self.metrics.exposition()
+        body = await self.metrics.exposition()
         headers = [(b"content-type", CONTENT_TYPE), (b"content-length", str(len(body)).encode())]
         await send({"type": "http.response.start", "status": 200, "headers": headers})
         await send({"type": "http.response.body", "body": body if scope["method"] == "GET" else b""})

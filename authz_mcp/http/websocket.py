@@ -97,14 +97,15 @@ class WebSocketEndpoint:
         await send({"type": "websocket.accept", "subprotocol": SUBPROTOCOL})
         socket = _Socket(send)
         try:
-            async with anyio.create_task_group() as group:
-                channel = Channel(self.gateway, identity, socket.send, group)
-                try:
-                    code = await self._serve(channel, scope, receive, socket)
-                finally:
-                    group.cancel_scope.cancel()
-                    await channel.close()
-            await socket.close(code)
+            with self.gateway.metrics.open_stream("websocket"):
+                async with anyio.create_task_group() as group:
+                    channel = Channel(self.gateway, identity, socket.send, group)
+                    try:
+                        code = await self._serve(channel, scope, receive, socket)
+                    finally:
+                        group.cancel_scope.cancel()
+                        await channel.close()
+                await socket.close(code)
         finally:
             socket.closed = True
 

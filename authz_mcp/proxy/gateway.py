@@ -177,7 +177,6 @@ class Gateway:
                 except Exception:  # boundary: a failing upstream must not keep a session alive
                     logger.warning("upstream %s: closing session failed", name, exc_info=True)
         await self.store.delete(record.session_id)
-        self.metrics.sessions_closed.inc()
 
     # --- views -------------------------------------------------------------------
 

@@ -79,6 +79,55 @@ async def test_metrics_need_no_token_count_by_bounded_labels_and_name_no_user(
     assert "made/up" not in text
 
 
+async def test_live_sessions_and_open_streams_gauge_what_is_open_now(
+    gateway: GatewayProcess, issuer: RunningIssuer
+) -> None:
+    url = f"{gateway.base_url}/metrics"
+    before = scrape(url)
+    live, streams = "authz_mcp_live_sessions", "authz_mcp_open_streams"
+    async with httpx.AsyncClient(timeout=20) as http:
+        token = issuer.issuer.mint("bob", audience=gateway.url)
+        kept, ended = RawSession(http, gateway.url, token), RawSession(http, gateway.url, token)
+        await kept.initialize()
+        await ended.initialize()
+        assert sample(scrape(url), live, kind="session") == sample(before, live, kind="session") + 2
+
+        async with kept.listen():
+            assert sample(scrape(url), streams, kind="get") == sample(before, streams, kind="get") + 1
+        wait_until(
+            lambda: sample(scrape(url), streams, kind="get") == sample(before, streams, kind="get"),
+            20,
+            "the closed stream to be uncounted",
+        )
+
+        assert (await http.delete(gateway.url, headers=ended.headers())).status_code == 204
+        assert sample(scrape(url), live, kind="session") == sample(before, live, kind="session") + 1
+
+
+async def test_an_http_sse_connection_counts_as_an_open_stream_while_it_lasts(
+    gateway: GatewayProcess, issuer: RunningIssuer
+) -> None:
+    url = f"{gateway.base_url}/metrics"
+    before = sample(scrape(url), "authz_mcp_open_streams", kind="sse")
+    headers = {
+        "Authorization": f"Bearer {issuer.issuer.mint('bob', audience=gateway.url)}",
+        "Accept": "text/event-stream",
+    }
+    async with (
+        httpx.AsyncClient(timeout=20) as http,
+        http.stream("GET", f"{gateway.base_url}/sse", headers=headers) as response,
+    ):
+        async for line in response.aiter_lines():
+            if line.startswith("event: endpoint"):
+                break
+        assert sample(scrape(url), "authz_mcp_open_streams", kind="sse") == before + 1
+    wait_until(
+        lambda: sample(scrape(url), "authz_mcp_open_streams", kind="sse") == before,
+        20,
+        "the closed connection to be uncounted",
+    )
+
+
 async def test_refused_authentications_are_counted_by_reason(gateway: GatewayProcess) -> None:
     before = scrape(f"{gateway.base_url}/metrics")
     async with httpx.AsyncClient(timeout=20) as http:
@@ -145,10 +194,10 @@ async def test_workers_answer_scrapes_with_the_sum_over_all_workers(
             await _calls(gateway, issuer, "bob", "demo__echo", "demo__echo", "demo__echo")
         echo = {"era": "legacy", "method": "tools/call", "upstream": "demo", "decision": "allow"}
         for _ in range(4):
-            with httpx.Client(timeout=10):
-                assert (
-                    sample(scrape(f"{gateway.base_url}/metrics"), "authz_mcp_requests_total", **echo) == calls
-                )
+            scraped = scrape(f"{gateway.base_url}/metrics")
+            assert sample(scraped, "authz_mcp_requests_total", **echo) == calls
+            # The store's count, shared by both workers: not summed over them.
+            assert sample(scraped, "authz_mcp_live_sessions", kind="session") == calls // 3
 
         # Refused tokens on fresh connections until both workers have refused some (their log
         # lines name their pid), then every scrape, whichever worker answers it, counts them all.
