@@ -8,7 +8,13 @@ import pytest
 
 from tests.support.issuer import RunningIssuer, running_issuer
 from tests.support.redis import redis_key_prefix
-from tests.support.redis_servers import RedisCluster, redis_server_binary, running_cluster
+from tests.support.redis_servers import (
+    RedisCluster,
+    SentinelSetup,
+    redis_server_binary,
+    running_cluster,
+    running_sentinels,
+)
 
 
 @pytest.fixture
@@ -32,3 +38,13 @@ def redis_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RedisClu
         pytest.skip("redis-server is not installed")
     with running_cluster(tmp_path_factory.mktemp("redis-cluster")) as cluster:
         yield cluster
+
+
+@pytest.fixture(scope="session")
+def redis_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SentinelSetup]:
+    """A real master with a replica, watched by three sentinels, shared by the tests that need
+    one and never failed over (the failover test starts its own)."""
+    if redis_server_binary() is None:
+        pytest.skip("redis-server is not installed")
+    with running_sentinels(tmp_path_factory.mktemp("redis-sentinel")) as sentinels:
+        yield sentinels

@@ -20,7 +20,6 @@ from redis.exceptions import RedisError
 from authz_mcp.sessions import MemorySessionStore, RedisSessionStore, SessionStore
 from authz_mcp.store.redis import connect
 from tests.support.redis import REDIS_URL
-from tests.support.redis_servers import RedisCluster
 
 IDLE_SECONDS = 600
 
@@ -125,9 +124,10 @@ def redis_harness(space: RedisSpace, client: redis.asyncio.Redis | None = None) 
 
 
 @asynccontextmanager
-async def open_cluster_space(cluster: RedisCluster) -> AsyncIterator[RedisSpace]:
-    """A RedisSpace in the cluster: its admin client scans every master."""
-    admin = connect(cluster.url)
+async def open_space_at(url: str) -> AsyncIterator[RedisSpace]:
+    """A RedisSpace on the Redis a store URL names, connected as the gateway connects: in a
+    cluster its admin client scans every master, behind sentinels it follows the master."""
+    admin = connect(url)
     space = RedisSpace(admin, f"authz-mcp-test:{uuid4().hex}:")
     try:
         yield space
@@ -137,20 +137,15 @@ async def open_cluster_space(cluster: RedisCluster) -> AsyncIterator[RedisSpace]
         await admin.aclose()
 
 
-def cluster_harness(space: RedisSpace, cluster: RedisCluster) -> StoreHarness:
-    """The session store on the cluster client the gateway connects for a `redis+cluster://` URL."""
-    return redis_harness(space, connect(cluster.url))
-
-
-@pytest.fixture(params=["memory", "redis", "cluster"])
+@pytest.fixture(params=["memory", "redis", "sentinel", "cluster"])
 async def harness(request: pytest.FixtureRequest) -> AsyncIterator[StoreHarness]:
     async with AsyncExitStack() as stack:
         if request.param == "memory":
             made = memory_harness()
-        elif request.param == "cluster":
-            cluster = request.getfixturevalue("redis_cluster")
-            space = await stack.enter_async_context(open_cluster_space(cluster))
-            made = cluster_harness(space, cluster)
+        elif request.param in ("sentinel", "cluster"):
+            # The client the gateway connects for a `redis+sentinel://` or `redis+cluster://` URL.
+            url = request.getfixturevalue(f"redis_{request.param}").url
+            made = redis_harness(await stack.enter_async_context(open_space_at(url)), connect(url))
         else:
             made = redis_harness(await stack.enter_async_context(open_redis_space()))
         stack.push_async_callback(made.store.aclose)

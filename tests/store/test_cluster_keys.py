@@ -9,7 +9,7 @@ from __future__ import annotations
 from authz_mcp.config import StoreConfig
 from authz_mcp.sessions.factory import open_session_store
 from authz_mcp.tokens.factory import open_token_store
-from tests.sessions.conftest import open_cluster_space
+from tests.sessions.conftest import open_space_at
 from tests.sessions.test_contract import make_record as make_session
 from tests.support.redis_servers import RedisCluster
 from tests.tokens.records import make_record as make_token
@@ -28,7 +28,7 @@ def _keys_per_master(cluster: RedisCluster, match: str) -> list[int]:
 async def test_sessions_and_tokens_of_many_users_are_spread_over_every_master(
     redis_cluster: RedisCluster,
 ) -> None:
-    async with open_cluster_space(redis_cluster) as space:
+    async with open_space_at(redis_cluster.url) as space:
         config = StoreConfig(url=redis_cluster.url, key_prefix=space.prefix)
         sessions = open_session_store(config, idle_seconds=600)
         tokens = open_token_store(config)

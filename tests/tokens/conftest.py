@@ -20,7 +20,7 @@ import redis.asyncio
 from authz_mcp.config import StoreConfig
 from authz_mcp.tokens import MemoryTokenStore, RedisTokenStore, SqliteTokenStore, TokenStore
 from authz_mcp.tokens.factory import open_token_store
-from tests.sessions.conftest import RedisSpace, open_cluster_space, open_redis_space
+from tests.sessions.conftest import RedisSpace, open_redis_space, open_space_at
 from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
 from tests.support.issuer import RunningIssuer
 from tests.support.redis import REDIS_URL
@@ -83,16 +83,16 @@ def redis_harness(space: RedisSpace, url: str | None = None) -> TokenStoreHarnes
     return TokenStoreHarness(connect(), dump, reopen=connect)
 
 
-@pytest.fixture(params=["memory", "sqlite", "redis", "cluster"])
+@pytest.fixture(params=["memory", "sqlite", "redis", "sentinel", "cluster"])
 async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[TokenStoreHarness]:
     async with AsyncExitStack() as stack:
         if request.param == "memory":
             made = memory_harness()
         elif request.param == "sqlite":
             made = sqlite_harness(tmp_path / "state.db")
-        elif request.param == "cluster":
-            cluster = request.getfixturevalue("redis_cluster")
-            made = redis_harness(await stack.enter_async_context(open_cluster_space(cluster)), cluster.url)
+        elif request.param in ("sentinel", "cluster"):
+            url = request.getfixturevalue(f"redis_{request.param}").url
+            made = redis_harness(await stack.enter_async_context(open_space_at(url)), url)
         else:
             made = redis_harness(await stack.enter_async_context(open_redis_space()))
         stack.push_async_callback(made.store.aclose)
