@@ -8,8 +8,10 @@ enough. Expansions only add alternatives to a request: a request's own words sti
 count, and nothing is ever removed.
 
 Kept to abbreviations, near-synonyms and plain words for a technical term, the kind
-found in a thesaurus or a glossary; no entry names a particular server or tool. The
-benchmark (bench/search.py) reports hit rates with and without this table.
+found in a thesaurus or a glossary, and a few filler words that say what kind of
+operation is wanted ("all", "which", "who", "now"), which expand without being searched
+themselves; no entry names a server. The benchmark (bench/search.py) reports hit
+rates with and without this table.
 """
 
 from __future__ import annotations
