@@ -1,5 +1,6 @@
 """The gateway under partial failure: a store outage fails closed and heals by itself;
-an upstream that is down costs only its own items; long lists paginate."""
+an upstream that is down costs only its own items; long lists paginate. The gateway runs
+in-process, in front of a real HTTP upstream and the real Redis through a relay that a test cuts."""
 
 from __future__ import annotations
 
@@ -10,13 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.gateway import (
-    GatewayProcess,
-    free_port,
-    gateway_config,
-    running_demo_http,
-    running_gateway,
-)
+from tests.support.gateway import free_port, gateway_config, running_demo_http
+from tests.support.inprocess import InProcessGateway, in_process_gateway
 from tests.support.issuer import RunningIssuer
 from tests.support.raw import RawSession
 from tests.support.redis import REDIS_URL
@@ -56,7 +52,7 @@ def _config(
     policy = _policy(tmp_path)
     return gateway_config(
         tmp_path,
-        port=free_port(),
+        port=8080,
         issuer_url=issuer.url,
         upstreams={
             "many": {"transport": "streamable-http", "url": upstream},
@@ -74,90 +70,85 @@ def _config(
 @pytest.fixture
 async def gateway_on_relay(
     issuer: RunningIssuer, many_tools_upstream: str, relay: TcpRelay, redis_prefix: str, tmp_path: Path
-) -> AsyncIterator[GatewayProcess]:
+) -> AsyncIterator[InProcessGateway]:
     store_url = f"redis://127.0.0.1:{relay.port}/0"
-    with running_gateway(
-        _config(tmp_path, issuer, many_tools_upstream, store_url, redis_prefix), tmp_path
-    ) as gw:
-        yield gw
+    async with in_process_gateway(
+        _config(tmp_path, issuer, many_tools_upstream, store_url, redis_prefix)
+    ) as gateway:
+        yield gateway
 
 
 async def test_store_outage_fails_closed_and_heals(
-    gateway_on_relay: GatewayProcess, issuer: RunningIssuer, relay: TcpRelay
+    gateway_on_relay: InProcessGateway, issuer: RunningIssuer, relay: TcpRelay
 ) -> None:
-    gateway = gateway_on_relay
+    gateway, http = gateway_on_relay, gateway_on_relay.http
     token = issuer.issuer.mint("alice", audience=gateway.url)
-    async with httpx.AsyncClient(timeout=20) as http:
-        alice = RawSession(http, gateway.url, token)
-        await alice.initialize()
-        assert "result" in await alice.request(
-            "tools/call", {"name": "many__echo", "arguments": {"text": "x"}}
-        )
+    alice = RawSession(http, gateway.url, token)
+    await alice.initialize()
+    assert "result" in await alice.request("tools/call", {"name": "many__echo", "arguments": {"text": "x"}})
 
-        await relay.cut()
-        during = await http.post(
-            gateway.url,
-            json={"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "many__echo"}},
-            headers=alice.headers(),
-        )
-        assert during.status_code == 503
-        assert during.json()["error"]["code"] == -32001
-        assert "retry-after" in during.headers
-        fresh = RawSession(http, gateway.url, token)
-        with pytest.raises(httpx.HTTPStatusError) as refused:
-            await fresh.initialize()
-        assert refused.value.response.status_code == 503
-        assert (await http.get(f"{gateway.base_url}/readyz")).status_code == 503
+    await relay.cut()
+    during = await http.post(
+        gateway.url,
+        json={"jsonrpc": "2.0", "id": 9, "method": "tools/call", "params": {"name": "many__echo"}},
+        headers=alice.headers(),
+    )
+    assert during.status_code == 503
+    assert during.json()["error"]["code"] == -32001
+    assert "retry-after" in during.headers
+    fresh = RawSession(http, gateway.url, token)
+    with pytest.raises(httpx.HTTPStatusError) as refused:
+        await fresh.initialize()
+    assert refused.value.response.status_code == 503
+    assert (await http.get("/readyz")).status_code == 503
 
-        await relay.start()
-        again = await alice.request("tools/call", {"name": "many__echo", "arguments": {"text": "healed"}})
-        assert "healed" in str(again["result"])
-        assert (await http.get(f"{gateway.base_url}/readyz")).status_code == 200
+    await relay.start()
+    again = await alice.request("tools/call", {"name": "many__echo", "arguments": {"text": "healed"}})
+    assert "healed" in str(again["result"])
+    assert (await http.get("/readyz")).status_code == 200
 
 
 async def test_an_upstream_down_costs_only_its_own_items(
-    gateway_on_relay: GatewayProcess, issuer: RunningIssuer
+    gateway_on_relay: InProcessGateway, issuer: RunningIssuer
 ) -> None:
-    gateway = gateway_on_relay
-    async with httpx.AsyncClient(timeout=20) as http:
-        ready = (await http.get(f"{gateway.base_url}/readyz")).json()
-        assert ready["upstreams"] == {"many": True, "down": False}
-        alice = RawSession(http, gateway.url, issuer.issuer.mint("alice", audience=gateway.url))
-        await alice.initialize()
-        missing = await alice.request("tools/call", {"name": "down__echo", "arguments": {}})
-        assert missing["error"]["code"] == -32602
-        working = await alice.request("tools/call", {"name": "many__echo", "arguments": {"text": "up"}})
-        assert "up" in str(working["result"])
+    gateway, http = gateway_on_relay, gateway_on_relay.http
+    ready = (await http.get("/readyz")).json()
+    assert ready["upstreams"] == {"many": True, "down": False}
+    alice = RawSession(http, gateway.url, issuer.issuer.mint("alice", audience=gateway.url))
+    await alice.initialize()
+    missing = await alice.request("tools/call", {"name": "down__echo", "arguments": {}})
+    assert missing["error"]["code"] == -32602
+    working = await alice.request("tools/call", {"name": "many__echo", "arguments": {"text": "up"}})
+    assert "up" in str(working["result"])
 
 
 async def test_long_lists_paginate_without_hidden_items(
-    gateway_on_relay: GatewayProcess, issuer: RunningIssuer
+    gateway_on_relay: InProcessGateway, issuer: RunningIssuer
 ) -> None:
-    gateway = gateway_on_relay
-    async with httpx.AsyncClient(timeout=20) as http:
-        alice = RawSession(http, gateway.url, issuer.issuer.mint("alice", audience=gateway.url))
-        await alice.initialize()
-        names: list[str] = []
-        cursor: str | None = None
-        pages = 0
-        while True:
-            page = await alice.request("tools/list", {"cursor": cursor} if cursor else {})
-            names.extend(tool["name"] for tool in page["result"]["tools"])
-            pages += 1
-            cursor = page["result"].get("nextCursor")
-            if cursor is None:
-                break
-        assert pages >= 2
-        assert len(names) == len(set(names))
-        assert "many__tool_0013" not in names
-        assert "many__tool_0599" in names
-        assert "many__echo" in names
+    gateway, http = gateway_on_relay, gateway_on_relay.http
+    alice = RawSession(http, gateway.url, issuer.issuer.mint("alice", audience=gateway.url))
+    await alice.initialize()
+    names: list[str] = []
+    cursor: str | None = None
+    pages = 0
+    while True:
+        page = await alice.request("tools/list", {"cursor": cursor} if cursor else {})
+        names.extend(tool["name"] for tool in page["result"]["tools"])
+        pages += 1
+        cursor = page["result"].get("nextCursor")
+        if cursor is None:
+            break
+    assert pages >= 2
+    assert len(names) == len(set(names))
+    assert "many__tool_0013" not in names
+    assert "many__tool_0599" in names
+    assert "many__echo" in names
 
-        bob = RawSession(http, gateway.url, issuer.issuer.mint("bob", audience=gateway.url))
-        await bob.initialize()
-        first = await alice.request("tools/list")
-        foreign = await bob.request("tools/list", {"cursor": first["result"]["nextCursor"]})
-        assert foreign["error"]["code"] == -32602
+    bob = RawSession(http, gateway.url, issuer.issuer.mint("bob", audience=gateway.url))
+    await bob.initialize()
+    first = await alice.request("tools/list")
+    foreign = await bob.request("tools/list", {"cursor": first["result"]["nextCursor"]})
+    assert foreign["error"]["code"] == -32602
 
 
 async def test_a_required_upstream_down_makes_readyz_unavailable_and_says_which(
@@ -165,7 +156,7 @@ async def test_a_required_upstream_down_makes_readyz_unavailable_and_says_which(
 ) -> None:
     config = gateway_config(
         tmp_path,
-        port=free_port(),
+        port=8080,
         issuer_url=issuer.url,
         upstreams={
             "many": {"transport": "streamable-http", "url": many_tools_upstream},
@@ -173,12 +164,11 @@ async def test_a_required_upstream_down_makes_readyz_unavailable_and_says_which(
         },
         policy={"file": str(_policy(tmp_path))},
     )
-    with running_gateway(config, tmp_path) as gateway:
-        async with httpx.AsyncClient(timeout=20) as http:
-            ready = await http.get(f"{gateway.base_url}/readyz")
-            alice = RawSession(http, gateway.url, issuer.issuer.mint("alice", audience=gateway.url))
-            await alice.initialize()
-            working = await alice.request("tools/call", {"name": "many__echo", "arguments": {"text": "up"}})
+    async with in_process_gateway(config) as gateway:
+        ready = await gateway.http.get("/readyz")
+        alice = RawSession(gateway.http, gateway.url, issuer.issuer.mint("alice", audience=gateway.url))
+        await alice.initialize()
+        working = await alice.request("tools/call", {"name": "many__echo", "arguments": {"text": "up"}})
     assert ready.status_code == 503
     assert ready.json()["status"] == "unavailable"
     assert ready.json()["required_upstreams_unavailable"] == ["down"]

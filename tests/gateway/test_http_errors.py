@@ -15,7 +15,7 @@ import pytest_asyncio
 
 from tests.gateway.conftest import APP_ORIGIN, BROWSER_ORIGIN, POLICY, Mint, demo_and_web
 from tests.support.gateway import gateway_config
-from tests.support.inprocess import InProcessGateway, in_process_gateway_held
+from tests.support.inprocess import InProcessGateway, in_process_gateway
 from tests.support.issuer import RunningIssuer
 from tests.support.raw import ACCEPT
 from tests.support.raw import INITIALIZE as INIT
@@ -35,7 +35,7 @@ async def gateway(
         policy={"file": str(POLICY)},
         server={"max_body_bytes": 65536, "allowed_origins": [APP_ORIGIN, BROWSER_ORIGIN]},
     )
-    async with in_process_gateway_held(config) as running:
+    async with in_process_gateway(config) as running:
         yield running
 
 

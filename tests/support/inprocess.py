@@ -211,8 +211,7 @@ class InProcessGateway:
 
 
 @contextlib.asynccontextmanager
-async def in_process_gateway(raw_config: dict[str, Any]) -> AsyncIterator[InProcessGateway]:
-    """The gateway `raw_config` describes (a `gateway_config` dict), started in this process."""
+async def _serving(raw_config: dict[str, Any]) -> AsyncIterator[InProcessGateway]:
     config = parse_config(raw_config)
     base_url = config.server.base_url
     async with open_runtime(config, upstreams=in_process_upstreams) as runtime:
@@ -222,15 +221,17 @@ async def in_process_gateway(raw_config: dict[str, Any]) -> AsyncIterator[InProc
 
 
 @contextlib.asynccontextmanager
-async def in_process_gateway_held(raw_config: dict[str, Any]) -> AsyncIterator[InProcessGateway]:
-    """`in_process_gateway`, entered and left by a task of its own: for a fixture whose setup
-    and teardown run in different tasks (pytest-asyncio's module-scoped ones), where the
-    runtime's task groups could not be left."""
+async def in_process_gateway(raw_config: dict[str, Any]) -> AsyncIterator[InProcessGateway]:
+    """The gateway `raw_config` describes (a `gateway_config` dict), started in this process.
+
+    A task of its own enters and leaves the runtime, so a fixture may yield it: pytest-asyncio
+    tears an async fixture down in another task than set it up, where the runtime's task groups
+    could not be left."""
     started: asyncio.Future[InProcessGateway] = asyncio.get_running_loop().create_future()
     stop = asyncio.Event()
 
     async def hold() -> None:
-        async with in_process_gateway(raw_config) as running:
+        async with _serving(raw_config) as running:
             started.set_result(running)
             await stop.wait()
 
