@@ -1,5 +1,6 @@
-"""What the gateway keeps for a sessionless user lives in the store: two replicas share it,
-and while the store is down a modern request fails closed (503) like a legacy one."""
+"""What the gateway keeps for a sessionless user lives in the store: two replicas (processes)
+share it, and while the store is down a modern request fails closed (503) like a legacy one
+(the gateway in-process, the real Redis through a relay that the test cuts)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from tests.support.gateway import (
     running_demo_http,
     running_gateway,
 )
+from tests.support.inprocess import in_process_gateway
 from tests.support.issuer import RunningIssuer
 from tests.support.redis import REDIS_URL
 from tests.support.relay import TcpRelay
@@ -88,34 +90,33 @@ async def test_the_upstream_session_held_for_a_modern_user_is_resumed_by_another
 
 
 async def test_a_store_outage_fails_modern_requests_closed_and_heals(
-    issuer: RunningIssuer, redis_prefix: str, tmp_path: Path, http: httpx.AsyncClient
+    issuer: RunningIssuer, redis_prefix: str, tmp_path: Path
 ) -> None:
     host, port = REDIS_URL.split("//", 1)[1].split("/", 1)[0].split(":")
     relay = TcpRelay(host, int(port))
     await relay.start()
     try:
-        with contextlib.ExitStack() as stack:
-            upstream = stack.enter_context(running_demo_http())
+        with running_demo_http() as upstream:
             config = gateway_config(
                 tmp_path,
-                port=free_port(),
+                port=8080,
                 issuer_url=issuer.url,
                 upstreams={"demo": {"transport": "streamable-http", "url": upstream.url}},
                 policy={"file": str(POLICY)},
                 store={"url": f"redis://127.0.0.1:{relay.port}/0", "key_prefix": redis_prefix},
             )
-            gateway = stack.enter_context(running_gateway(config, tmp_path))
-            token = issuer.issuer.mint("bob", audience=gateway.url)
-            assert (await post(http, gateway.url, token, "tools/call", ECHO))[0] == 200
+            async with in_process_gateway(config) as gateway:
+                http, token = gateway.http, issuer.issuer.mint("bob", audience=gateway.url)
+                assert (await post(http, gateway.url, token, "tools/call", ECHO))[0] == 200
 
-            await relay.cut()
-            status, reply, headers = await post(http, gateway.url, token, "tools/call", ECHO)
-            assert (status, reply["error"]["code"]) == (503, -32001)
-            assert "retry-after" in headers
+                await relay.cut()
+                status, reply, headers = await post(http, gateway.url, token, "tools/call", ECHO)
+                assert (status, reply["error"]["code"]) == (503, -32001)
+                assert "retry-after" in headers
 
-            await relay.start()
-            status, reply, _ = await post(http, gateway.url, token, "tools/call", ECHO)
-            assert status == 200
-            assert reply["result"]["content"] == [{"type": "text", "text": "hi"}]
+                await relay.start()
+                status, reply, _ = await post(http, gateway.url, token, "tools/call", ECHO)
+                assert status == 200
+                assert reply["result"]["content"] == [{"type": "text", "text": "hi"}]
     finally:
         await relay.cut()
