@@ -5,6 +5,7 @@ forms (no CSRF token in a URL), and each one is audited."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from typing import Any
 
@@ -60,6 +61,7 @@ class AdminPages:
                 context["explanation"] = "\n".join(explanation_lines(looked_up, action, answer))
             self._audit(identity, "console/admin/lookup", True, decision.reason, who)
         context["decisions"] = self._decisions(query.get("user", "").strip(), query.get("decision", ""))
+        context["pid"] = os.getpid()
         context["policy_version"] = self.gateway.policy.version
         context["reload"] = self.policy_status.as_json() if self.policy_status is not None else None
         context["upstreams"] = {name: up.available for name, up in sorted(self.gateway.upstreams.items())}

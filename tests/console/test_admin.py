@@ -61,3 +61,5 @@ def test_admin_sees_recent_decisions_filtered_and_the_gateway_status(console_set
     assert 'class="allow"' not in page.text
     assert '<code>demo</code> <span class="ok">up</span>' in page.text
     assert "Policy version <code>" in page.text
+    # The decisions are this process's own, and the page says which process it is.
+    assert f"(pid {console_setup.gateway.process.pid})" in page.text
