@@ -11,6 +11,7 @@ tools that ask for them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -136,6 +137,11 @@ async def test_a_client_declaring_sampling_elicitation_and_roots_gets_what_the_s
     assert_same_catalog(seen, prefixed(offered, "everything"))
     assert relayed == answers
     assert all(answer.error is None for answer in relayed)
+    # Each ask reached this client's own callback through the gateway, and its answer went back.
+    roots, sampled, elicited = (json.dumps(answer.result) for answer in relayed[:3])
+    assert "file:///srv/project" in roots
+    assert "sampled" in sampled
+    assert "declined" in elicited
 
 
 async def test_a_fully_permitted_user_gets_the_answers_the_server_gives(setup: Setup) -> None:
