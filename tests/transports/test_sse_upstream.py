@@ -43,15 +43,13 @@ async def _roots(context: Any) -> ListRootsResult:
     return ListRootsResult(roots=[])
 
 
-# What the gateway declares upstream (sampling, elicitation, roots), declared by the direct
-# client too, so both are offered the same capability-dependent tools.
+# Declared by the direct client and the gateway's, so both are offered the same
+# capability-dependent tools.
 CALLBACKS: dict[str, Any] = {
     "sampling_callback": _sample,
     "elicitation_callback": _elicit,
     "list_roots_callback": _roots,
 }
-
-URL_ELICITATION_ONLY = {"trigger-url-elicitation"}
 
 
 @pytest.fixture(scope="module")
@@ -114,11 +112,9 @@ async def test_a_fully_permitted_user_sees_what_a_direct_sse_client_sees(
         tools = {tool.name for tool in (await client.list_tools()).tools}
         prompts = {prompt.name for prompt in (await client.list_prompts()).prompts}
     prefix = f"{upstream}__"
-    # The SDK client declares URL-mode elicitation, which the gateway does not relay and so
-    # does not declare upstream: server-everything offers its URL-elicitation tool only to
-    # the direct client.
-    expected_tools = direct["tools"] - URL_ELICITATION_ONLY
-    assert {name.removeprefix(prefix) for name in tools if name.startswith(prefix)} == expected_tools
+    # The SDK client declares URL-mode elicitation, which the gateway passes upstream: both
+    # clients are offered server-everything's URL-elicitation tool.
+    assert {name.removeprefix(prefix) for name in tools if name.startswith(prefix)} == direct["tools"]
     assert {name.removeprefix(prefix) for name in prompts if name.startswith(prefix)} == direct["prompts"]
     assert direct["tools"]
 
