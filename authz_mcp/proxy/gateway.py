@@ -10,10 +10,9 @@ import hmac
 import logging
 import secrets
 import time
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping
 from functools import partial
-from typing import NoReturn
 
 import anyio
 from anyio.abc import TaskGroup
@@ -27,11 +26,11 @@ from authz_mcp.observability.audit import AuditLog
 from authz_mcp.observability.metrics import Metrics
 from authz_mcp.observability.tracing import Tracing
 from authz_mcp.policy import PolicyEngine
-from authz_mcp.proxy import bridge
-from authz_mcp.proxy.capsets import NO_CAPABILITIES, Capset, capset_of, declared
+from authz_mcp.proxy.admission import Admission
+from authz_mcp.proxy.bridge import Bridge
+from authz_mcp.proxy.capsets import NO_CAPABILITIES, Capset
 from authz_mcp.proxy.catalog import Catalog, Kind
 from authz_mcp.proxy.catalog_manager import CatalogManager
-from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.cursor import CursorCodec
 from authz_mcp.proxy.mrtr import RequestStateCodec
 from authz_mcp.proxy.notifications import NotificationRouter, listen_quietly
@@ -39,7 +38,7 @@ from authz_mcp.proxy.parked import ParkedExchanges
 from authz_mcp.proxy.refresher import CatalogRefresher
 from authz_mcp.proxy.relay import InFlight, PendingClientRequests
 from authz_mcp.proxy.view import PermittedView, ViewCache
-from authz_mcp.ratelimit import RateLimits, Refusal
+from authz_mcp.ratelimit import RateLimits
 from authz_mcp.sessions import SessionRecord, SessionStore, is_principal_session_id
 from authz_mcp.upstream.base import SHARED_SESSION, Upstream, is_shared
 
@@ -77,12 +76,29 @@ class Gateway:
         self.search_index = IndexCache()
         self.pending = PendingClientRequests()
         self.inflight = InFlight()
-        self.notifications = NotificationRouter(self)
+        timeouts = {
+            name: cfg.timeout_seconds or config.server.upstream_timeout_seconds
+            for name, cfg in config.upstreams.items()
+        }
+        self.notifications = NotificationRouter(
+            self.upstreams, timeouts, self.pending, self.view_now, self.refresher.request
+        )
         # Sessionless (2026-07-28) clients: MRTR exchanges parked for legacy upstreams,
         # and open subscriptions/listen streams per principal (both bounded).
-        self.exchanges = ParkedExchanges()
+        self.exchanges = ParkedExchanges(self.request_states)
         self.listen_streams: Counter[str] = Counter()
-        self._handle_locks: dict[str, anyio.Lock] = defaultdict(anyio.Lock)
+        self.admission = Admission(self.limits, self.metrics, audit)
+        self.bridge = Bridge(
+            self.upstreams,
+            timeouts,
+            store,
+            self.notifications,
+            self.pending,
+            self.request_states,
+            self.exchanges,
+            self.admission,
+            self.metrics,
+        )
         for upstream in self.upstreams.values():
             upstream.set_unsolicited_handler(self.notifications.handler_for(upstream.name))
 
@@ -206,77 +222,8 @@ class Gateway:
         for the paths that run inside a refresh or deliver an upstream's notifications."""
         return self.views.get(self.catalogs.catalog_for(capset), self.policy, identity)
 
-    # --- rate limits -------------------------------------------------------------
+    # --- rate limits ---------------------------------------------------------------
 
     async def admit(self, identity: Identity, session: str | None, method: str) -> None:
         """Count one HTTP request against the user's limit; RateLimited (429) when over it."""
-        if self.limits.enabled:
-            refusal = await self.limits.check_user(identity.key)
-            if refusal is not None:
-                self.refuse(refusal, identity, session, method, None, None)
-
-    def refuse(
-        self,
-        refusal: Refusal,
-        identity: Identity,
-        session: str | None,
-        method: str,
-        upstream: str | None,
-        item: object,
-    ) -> NoReturn:
-        self.metrics.rate_limited.labels(refusal.limit).inc()
-        self.audit.record(
-            identity=identity,
-            session=session,
-            method=method,
-            upstream=upstream,
-            item=item if isinstance(item, str) else None,
-            allowed=False,
-            reason=f"rate limit: {refusal.rule}",
-            retry_after=refusal.error.retry_after,
-        )
-        raise refusal.error
-
-    # --- routing -----------------------------------------------------------------
-
-    def timeout_for(self, upstream: str) -> float:
-        configured = self.config.upstreams[upstream].timeout_seconds
-        return configured or self.config.server.upstream_timeout_seconds
-
-    async def upstream_handle(self, call: Call, name: str, *, renew: bool = False) -> str:
-        """The upstream session that serves this client session, opened on first use."""
-        session = call.session
-        if session is None:
-            return SHARED_SESSION
-        handle = session.upstream_sessions.get(name)
-        if handle is not None and not renew:
-            await self.notifications.bind_handle(name, handle, session.session_id)
-            return handle
-        async with self._handle_locks[f"{session.session_id}\x1f{name}"]:
-            handle = session.upstream_sessions.get(name)
-            if handle is None or renew:
-                # Exactly what the gateway can relay to this client (capsets.py).
-                capabilities = declared(capset_of(session.client_capabilities))
-                handle = await self.upstreams[name].open_session(capabilities)
-                await self.store.set_upstream_session(session.session_id, name, handle)
-                session.upstream_sessions[name] = handle
-        await self.notifications.bind_handle(name, handle, session.session_id)
-        return handle
-
-    async def forward(self, call: Call, upstream_name: str, method: str, params: JSONObject) -> JSONObject:
-        """Send a request upstream on the client's behalf, bridging the two eras (bridge.py)."""
-        if self.limits.enabled:
-            name = params.get("name")
-            refusal = await self.limits.check_forward(
-                call.identity.key, upstream_name, method, name if isinstance(name, str) else None
-            )
-            if refusal is not None:
-                call.decision = "rate_limited"
-                self.refuse(refusal, call.identity, call.session_key, method, upstream_name, name)
-        started = time.perf_counter()
-        try:
-            return await bridge.forward(self, call, upstream_name, method, params)
-        finally:
-            elapsed = time.perf_counter() - started
-            call.upstream_seconds += elapsed
-            self.metrics.upstream_seconds.labels(upstream_name).observe(elapsed)
+        await self.admission.admit(identity, session, method)

@@ -11,30 +11,28 @@ the client.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable
 
 import anyio
 
 from authz_mcp.errors import UpstreamFailed
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.proxy import bridge
-from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.relay import RequestRelay
 from authz_mcp.proxy.results import is_input_required
 from authz_mcp.upstream.base import UpstreamRpcError
-
-if TYPE_CHECKING:
-    from authz_mcp.proxy.gateway import Gateway
 
 MAX_ROUNDS = 10
 """As the SDKs' own drivers: a server that keeps asking must not hold a request forever."""
 _STATE_ONLY_DELAYS = (0.05, 0.1, 0.2, 0.25)
 
 
-async def drive(
-    gateway: Gateway, call: Call, upstream_name: str, method: str, params: JSONObject, result: JSONObject
-) -> JSONObject:
-    relay = bridge.relay_for(gateway, call, upstream_name)
+Retry = Callable[[JSONObject], Awaitable[JSONObject]]
+"""The upstream request sent again with these params, through the client's relay."""
+
+
+async def drive(retry_with: Retry, relay: RequestRelay, params: JSONObject, result: JSONObject) -> JSONObject:
+    """`result` until it is no longer `input_required`, each input request put to the client
+    through `relay` and each retry sent with `retry_with`."""
     for round_number in range(MAX_ROUNDS):
         if not is_input_required(result):
             return result
@@ -51,7 +49,7 @@ async def drive(
         # the exact value"; without one the retry "MUST NOT include one".
         if isinstance(state, str):
             retry["requestState"] = state
-        result = await bridge.send(gateway, call, upstream_name, method, retry, relay=relay)
+        result = await retry_with(retry)
     raise UpstreamFailed("the upstream kept asking for input")
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 import anyio
 
@@ -19,9 +19,7 @@ from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.capsets import Capset
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.relay import Outbox
-
-if TYPE_CHECKING:
-    from authz_mcp.proxy.gateway import Gateway
+from authz_mcp.proxy.view import PermittedView
 
 logger = logging.getLogger(__name__)
 
@@ -37,16 +35,25 @@ class Listening(Protocol):
     """What the client declared: its view is of that set's catalog."""
 
 
+ViewNow = Callable[[Identity, Capset], PermittedView]
+"""An identity's view of the catalog as it stands, without waiting for any refresh."""
+RequestRefresh = Callable[[str, tuple[Kind, ...]], object]
+"""Ask an upstream's refresh owner to refetch lists of these kinds (refresher.py)."""
+
+
 class ListChanges:
-    def __init__(self, gateway: Gateway, listeners: Mapping[str, Listening]) -> None:
-        self._gateway = gateway
+    def __init__(
+        self, request_refresh: RequestRefresh, view_now: ViewNow, listeners: Mapping[str, Listening]
+    ) -> None:
+        self._request_refresh = request_refresh
+        self._view_now = view_now
         self._listeners = listeners
 
     def announced(self, upstream: str, kinds: tuple[Kind, ...]) -> None:
         """An upstream said its lists of `kinds` changed: its refresh owner refetches them
         (refresher.py) and tells the clients whose view changed. Never waits: this runs
         where the upstream's notifications are delivered."""
-        self._gateway.refresher.request(upstream, kinds)
+        self._request_refresh(upstream, kinds)
 
     async def around_change(self, kinds: tuple[Kind, ...], change: Callable[[], Awaitable[bool]]) -> None:
         """Run `change` (True when it changed anything) and send `*/list_changed` to each
@@ -71,7 +78,7 @@ class ListChanges:
 
     def _visible(self, listener: Listening, kinds: tuple[Kind, ...]) -> list[list[JSONObject]]:
         # The catalog as it stands: this runs inside a refresh, which must not wait for itself.
-        view = self._gateway.view_now(listener.identity, listener.capset)
+        view = self._view_now(listener.identity, listener.capset)
         return [view.items(kind) for kind in kinds]
 
 

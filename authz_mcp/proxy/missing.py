@@ -67,7 +67,7 @@ async def forward_item(
     """`call` forwarded to `upstream`, an upstream not-found error answered with `not_found`."""
     started = time.perf_counter()
     try:
-        return await gateway.forward(call, upstream, call.method, params)
+        return await gateway.bridge.forward(call, upstream, call.method, params)
     except UpstreamRpcError as exc:
         if not means_missing(exc.error, kind):
             raise

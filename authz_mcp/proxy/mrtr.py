@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from authz_mcp.errors import InvalidParams
+from authz_mcp.jsonrpc import JSONObject
 
 STATE_TTL_SECONDS = 600.0
 MAX_STATE_CHARS = 256 * 1024
@@ -43,6 +44,12 @@ class RequestState:
     kind: Kind
     value: str
     """The upstream's requestState ("upstream"), or an exchange reference ("exchange")."""
+
+
+def request_item(method: str, params: JSONObject) -> str:
+    """What an MRTR state is bound to: the upstream's name of the tool or prompt, or the URI."""
+    value = params.get("uri" if method == "resources/read" else "name")
+    return value if isinstance(value, str) else ""
 
 
 class RequestStateCodec:

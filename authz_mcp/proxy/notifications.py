@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
 
 import anyio
 from anyio.abc import TaskGroup, TaskStatus
@@ -24,8 +24,8 @@ from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.policy import UriRefusal, canonical_uri
 from authz_mcp.proxy.capsets import capset_of
 from authz_mcp.proxy.catalog import Kind
-from authz_mcp.proxy.list_changes import ListChanges
-from authz_mcp.proxy.relay import Outbox, RequestRelay
+from authz_mcp.proxy.list_changes import ListChanges, RequestRefresh, ViewNow
+from authz_mcp.proxy.relay import Outbox, PendingClientRequests, RequestRelay
 from authz_mcp.proxy.resource_access import resource_access
 from authz_mcp.sessions import SessionRecord
 from authz_mcp.upstream.base import (
@@ -35,9 +35,6 @@ from authz_mcp.upstream.base import (
     UpstreamSessionExpired,
     is_shared,
 )
-
-if TYPE_CHECKING:
-    from authz_mcp.proxy.gateway import Gateway
 
 logger = logging.getLogger(__name__)
 
@@ -61,12 +58,22 @@ class _Listener:
 
 
 class NotificationRouter:
-    def __init__(self, gateway: Gateway) -> None:
-        self._gateway = gateway
+    def __init__(
+        self,
+        upstreams: Mapping[str, Upstream],
+        timeouts: Mapping[str, float],
+        pending: PendingClientRequests,
+        view_now: ViewNow,
+        request_refresh: RequestRefresh,
+    ) -> None:
+        self._upstreams = upstreams
+        self._timeouts = timeouts
+        self._pending = pending
+        self._view_now = view_now
         self._listeners: dict[str, _Listener] = {}
         self._handle_owner: dict[tuple[str, str], str] = {}
         self.subscribers: dict[str, set[str]] = defaultdict(set)
-        self.changes = ListChanges(gateway, self._listeners)
+        self.changes = ListChanges(request_refresh, view_now, self._listeners)
 
     # --- registration --------------------------------------------------------------
 
@@ -90,7 +97,7 @@ class NotificationRouter:
         so a request forwarded next cannot trigger a message that nobody hears."""
         if is_shared(handle) or (upstream, handle) in listener.listening:
             return
-        target = self._gateway.upstreams.get(upstream)
+        target = self._upstreams.get(upstream)
         if target is None:
             return
         listener.listening.add((upstream, handle))
@@ -165,8 +172,8 @@ class NotificationRouter:
             listener.record.session_id,
             listener.record.client_capabilities,
             listener.outbox,
-            self._gateway.pending,
-            self._gateway.timeout_for(upstream),
+            self._pending,
+            self._timeouts[upstream],
         )
         answer = await relay.sink(self.handler_for_request(upstream, handle))(message)
         return answer or {"jsonrpc": "2.0", "id": message.get("id"), "result": {}}
@@ -188,7 +195,7 @@ class NotificationRouter:
             listener = self._listeners.get(session_id)
             if listener is None:
                 continue
-            view = self._gateway.view_now(listener.identity, listener.capset)
+            view = self._view_now(listener.identity, listener.capset)
             if resource_access(view, canonical).allowed:
                 await listener.outbox(message)
 

@@ -18,22 +18,18 @@ from __future__ import annotations
 import logging
 import secrets
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import anyio
 from anyio.abc import TaskGroup
 
 from authz_mcp.errors import GatewayError, InvalidParams, LimitReached
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.proxy import bridge
 from authz_mcp.proxy.context import Call
-from authz_mcp.proxy.mrtr import RequestState
-from authz_mcp.proxy.relay import RequestRelay
+from authz_mcp.proxy.mrtr import RequestState, RequestStateCodec, request_item
+from authz_mcp.proxy.relay import Ask, Outbox, RequestRelay
 from authz_mcp.upstream.base import UpstreamRpcError
 from authz_mcp.upstream.era import MRTR_PARAMS, unstamped
-
-if TYPE_CHECKING:
-    from authz_mcp.proxy.gateway import Gateway
 
 logger = logging.getLogger(__name__)
 
@@ -42,6 +38,26 @@ MAX_TOTAL = 10_000
 
 Outcome = tuple[str, Any]
 """("input", (key, request)) | ("result", result) | ("error", exception)."""
+
+
+class Sender(Protocol):
+    """What sends the parked request upstream (bridge.py)."""
+
+    def timeout_for(self, upstream: str) -> float: ...
+
+    def relay_for(
+        self, call: Call, upstream_name: str, *, outbox: Outbox | None = None, asker: Ask | None = None
+    ) -> RequestRelay: ...
+
+    async def send(
+        self,
+        call: Call,
+        upstream_name: str,
+        method: str,
+        params: JSONObject | None,
+        *,
+        relay: RequestRelay | None = None,
+    ) -> JSONObject: ...
 
 
 @dataclass(eq=False)
@@ -85,7 +101,8 @@ class Exchange:
 
 
 class ParkedExchanges:
-    def __init__(self) -> None:
+    def __init__(self, request_states: RequestStateCodec) -> None:
+        self._request_states = request_states
         self._exchanges: dict[str, Exchange] = {}
         self._group: TaskGroup | None = None
 
@@ -94,7 +111,7 @@ class ParkedExchanges:
 
     async def serve(
         self,
-        gateway: Gateway,
+        sender: Sender,
         call: Call,
         upstream: str,
         method: str,
@@ -102,8 +119,8 @@ class ParkedExchanges:
         state: RequestState | None,
     ) -> JSONObject:
         if state is None:
-            exchange = self._start(gateway, call, upstream, method, params)
-            return await self._next(gateway, call, exchange)
+            exchange = self._start(sender, call, upstream, method, params)
+            return await self._next(call, exchange)
         exchange, asked = self._resume(call, state)
         exchange.front = call  # before the answer lets the upstream go on
         responses = call.params.get("inputResponses")
@@ -113,22 +130,20 @@ class ParkedExchanges:
             exchange.answered.set()
         else:
             exchange.sender.send_nowait(("input", asked))  # not answered: ask again
-        return await self._next(gateway, call, exchange)
+        return await self._next(call, exchange)
 
-    def _start(
-        self, gateway: Gateway, call: Call, upstream: str, method: str, params: JSONObject
-    ) -> Exchange:
+    def _start(self, sender: Sender, call: Call, upstream: str, method: str, params: JSONObject) -> Exchange:
         owner = call.identity.key
         mine = sum(1 for exchange in self._exchanges.values() if exchange.owner == owner)
         if self._group is None or mine >= MAX_PER_PRINCIPAL or len(self._exchanges) >= MAX_TOTAL:
             raise LimitReached()
-        item, timeout = bridge.request_item(method, params), gateway.timeout_for(upstream)
+        item, timeout = request_item(method, params), sender.timeout_for(upstream)
         exchange = Exchange(secrets.token_urlsafe(16), owner, upstream, method, item, timeout)
-        relay = bridge.relay_for(gateway, call, upstream, outbox=exchange.relay_out, asker=exchange.ask)
+        relay = sender.relay_for(call, upstream, outbox=exchange.relay_out, asker=exchange.ask)
         exchange.relay = relay
         self._exchanges[exchange.id] = exchange
         upstream_params = unstamped({k: v for k, v in params.items() if k not in MRTR_PARAMS})
-        self._group.start_soon(self._run, gateway, call, exchange, upstream_params or {})
+        self._group.start_soon(self._run, sender, call, exchange, upstream_params or {})
         return exchange
 
     def _resume(self, call: Call, state: RequestState) -> tuple[Exchange, tuple[str, JSONObject]]:
@@ -148,12 +163,12 @@ class ParkedExchanges:
             raise InvalidParams("Invalid requestState")
         return exchange, asked
 
-    async def _run(self, gateway: Gateway, call: Call, exchange: Exchange, params: JSONObject) -> None:
+    async def _run(self, sender: Sender, call: Call, exchange: Exchange, params: JSONObject) -> None:
         outcome: Outcome
         with exchange.scope:
             try:
-                result = await bridge.send(
-                    gateway, call, exchange.upstream, exchange.method, params, relay=exchange.relay
+                result = await sender.send(
+                    call, exchange.upstream, exchange.method, params, relay=exchange.relay
                 )
                 outcome = ("result", result)
             except (GatewayError, UpstreamRpcError) as exc:
@@ -166,7 +181,7 @@ class ParkedExchanges:
         self._exchanges.pop(exchange.id, None)
         exchange.sender.close()
 
-    async def _next(self, gateway: Gateway, call: Call, exchange: Exchange) -> JSONObject:
+    async def _next(self, call: Call, exchange: Exchange) -> JSONObject:
         """Wait, as this client request, for the exchange's next question or its end."""
         exchange.front = call
         meta = call.params.get("_meta")
@@ -186,7 +201,7 @@ class ParkedExchanges:
             key, request = value
             reference = f"{exchange.id}#{key}"
             state = RequestState(exchange.upstream, exchange.method, exchange.item, "exchange", reference)
-            token = gateway.request_states.wrap(exchange.owner, state)
+            token = self._request_states.wrap(exchange.owner, state)
             return {"resultType": "input_required", "inputRequests": {key: request}, "requestState": token}
         if kind == "error":
             raise value

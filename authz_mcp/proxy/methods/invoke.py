@@ -123,7 +123,7 @@ async def unsubscribe(gateway: Gateway, call: Call) -> JSONObject:
     subscribers = gateway.notifications.subscribers[uri]
     subscribers.discard(call.session.session_id)
     await gateway.store.remove_subscription(call.session.session_id, uri)
-    if subscribers and is_shared(await gateway.upstream_handle(call, upstream)):
+    if subscribers and is_shared(await gateway.bridge.upstream_handle(call, upstream)):
         return {}  # a shared connection stays subscribed while anyone else is
     return await _forward_resource(gateway, call, upstream, {**call.params, "uri": uri}, uri)
 

@@ -94,5 +94,5 @@ async def set_level(gateway: Gateway, call: Call) -> JSONObject:
     for name in gateway.upstreams:
         handle = session.upstream_sessions.get(name)
         if handle is not None and not is_shared(handle):
-            await gateway.forward(call, name, "logging/setLevel", {"level": level})
+            await gateway.bridge.forward(call, name, "logging/setLevel", {"level": level})
     return {}

@@ -162,14 +162,14 @@ async def _hold_user_sessions(gateway: Gateway, call: Call) -> None:
     for name, upstream in gateway.upstreams.items():
         if upstream.era is Era.LEGACY:
             try:
-                await gateway.upstream_handle(call, name)
+                await gateway.bridge.upstream_handle(call, name)
             except GatewayError as exc:
                 logger.info("upstream %s: no session to listen on (%r)", name, exc)
 
 
 async def _subscribe(gateway: Gateway, call: Call, uri: str, upstream: str) -> bool:
     try:
-        await gateway.forward(call, upstream, "resources/subscribe", {"uri": uri})
+        await gateway.bridge.forward(call, upstream, "resources/subscribe", {"uri": uri})
     except (GatewayError, UpstreamRpcError) as exc:
         logger.info("upstream %s: subscribing to a resource failed (%r)", upstream, exc)
         return False
@@ -187,6 +187,6 @@ async def _release(gateway: Gateway, call: Call, key: str, subscribed: list[tupl
         if any(shared or other.startswith(f"{principal}:listen:") for other in remaining):
             continue
         try:
-            await gateway.forward(call, upstream, "resources/unsubscribe", {"uri": uri})
+            await gateway.bridge.forward(call, upstream, "resources/unsubscribe", {"uri": uri})
         except (GatewayError, UpstreamRpcError) as exc:
             logger.info("upstream %s: unsubscribing failed (%r)", upstream, exc)
