@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from types import FrameType
 from urllib.parse import urlsplit
 
+from authz_mcp.cli.server import listening_sockets
 from authz_mcp.config import Config, load_config
 from authz_mcp.errors import ConfigError
 from authz_mcp.observability.metrics import MULTIPROC_ENV
@@ -98,24 +99,9 @@ def _supervise(processes: Sequence[multiprocessing.process.BaseProcess], stop: t
     return False
 
 
-def listening_sockets(config: Config) -> list[socket.socket]:
-    """The main listener, and the separate metrics listener when one is configured."""
-    sockets = [_bind(config.server.host, config.server.port)]
-    metrics = config.metrics
-    if metrics.enabled and metrics.port is not None:
-        sockets.append(_bind(metrics.host, metrics.port))
-    return sockets
-
-
-def _bind(host: str, port: int) -> socket.socket:
-    from authz_mcp.cli.serve import bind_listener
-
-    return bind_listener(host, port)
-
-
 def _worker(config_path: str, listeners: list[socket.socket], log_level: str) -> None:
     from authz_mcp.cli import configure_logging
-    from authz_mcp.cli.serve import run, serve
+    from authz_mcp.cli.server import run, serve
 
     configure_logging(log_level)
     try:

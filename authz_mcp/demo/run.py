@@ -110,7 +110,7 @@ def _banner(config: Config, issuer: DevIssuer) -> str:
 
 async def _run(config: Config, source: str) -> None:
     from authz_mcp.cli.preflight import require_clean
-    from authz_mcp.cli.serve import bind_listener, serve_until_stopped
+    from authz_mcp.cli.server import bind_listener, serve_until_stopped
     from authz_mcp.runtime import open_runtime
 
     require_clean(config, source)
@@ -141,7 +141,7 @@ async def _run(config: Config, source: str) -> None:
 
 def run_demo(port: int | None = None, config_path: str | None = None) -> int:
     """The demo on `config_path` (its issuer started for it), or on the packaged policy."""
-    from authz_mcp.cli.serve import run
+    from authz_mcp.cli.server import run
 
     if config_path is None:
         issuer_url = f"http://127.0.0.1:{_free_port()}"
