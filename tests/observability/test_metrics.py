@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.modern import wire as modern
 from tests.observability.conftest import demo_config, sample, scrape
 from tests.support.gateway import GatewayProcess, free_port, running_gateway, wait_until
 from tests.support.issuer import RunningIssuer
@@ -102,6 +103,13 @@ async def test_live_sessions_and_open_streams_gauge_what_is_open_now(
 
         assert (await http.delete(gateway.url, headers=ended.headers())).status_code == 204
         assert sample(scrape(url), live, kind="session") == sample(before, live, kind="session") + 1
+
+        # A sessionless (2026-07-28) client's user has one record, however many requests.
+        carol = issuer.issuer.mint("carol", audience=gateway.url)
+        for request_id in (1, 2):
+            status, _, _ = await modern.post(http, gateway.url, carol, "tools/list", request_id=request_id)
+            assert status == 200
+        assert sample(scrape(url), live, kind="principal") == sample(before, live, kind="principal") + 1
 
 
 async def test_an_http_sse_connection_counts_as_an_open_stream_while_it_lasts(
