@@ -212,4 +212,4 @@ def _for_modern_upstream(call: Call, params: JSONObject, state: RequestState | N
         if state.kind != "upstream":
             raise InvalidParams("Invalid requestState")  # issued while the upstream spoke the legacy era
         upstream_params["requestState"] = state.value
-    return stamped(upstream_params, relayable(call.client_capabilities), call.requested_log_level)
+    return stamped(upstream_params, relayable(call.client_capabilities), call.log_level)

@@ -60,12 +60,6 @@ class Call:
         """The level log messages are wanted at: the request's opt-in (modern; None: no log
         messages), or the session's `logging/setLevel` (legacy, where every level is sent
         until the client sets one)."""
-        return self.requested_log_level or (None if self.envelope is not None else "debug")
-
-    @property
-    def requested_log_level(self) -> str | None:
-        """The level the client itself asked for, if any: all a modern upstream is told, so
-        that it neither produces nor sends log messages nobody asked for."""
         if self.envelope is not None:
             return self.envelope.log_level
-        return self.session.log_level if self.session is not None else None
+        return (self.session.log_level if self.session is not None else None) or "debug"
