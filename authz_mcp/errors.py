@@ -1,14 +1,16 @@
-"""Every error a client can see, with its wire form (DESIGN §7).
+"""Every exception the package raises, rooted in `AuthzMcpError` (DESIGN §7).
 
-Each class fixes the HTTP status, the JSON-RPC code and the public message; the
-instance may add a public detail. Internal details belong in the log, never in
-`public_message`. Rendering lives in two functions: `http_body` (plain HTTP
-errors) and `jsonrpc_error` (JSON-RPC error objects).
+`GatewayError` and its subclasses are what a client can see. Each fixes the HTTP status,
+the JSON-RPC code and the public message; the instance may add a public detail. Internal
+details belong in the log, never in `public_message`. Rendering lives in two functions:
+`http_body` (plain HTTP errors) and `jsonrpc_error` (JSON-RPC error objects).
 """
 
 from __future__ import annotations
 
 from typing import Any, ClassVar
+
+from authz_mcp.jsonrpc import JSONObject
 
 # JSON-RPC 2.0 codes and the MCP-reserved ones used here.
 PARSE_ERROR = -32700
@@ -27,7 +29,11 @@ MISSING_REQUIRED_CLIENT_CAPABILITY = -32021
 UNSUPPORTED_PROTOCOL_VERSION = -32022
 
 
-class GatewayError(Exception):
+class AuthzMcpError(Exception):
+    """Root of every exception the package raises."""
+
+
+class GatewayError(AuthzMcpError):
     """Base of every error the gateway renders to a client."""
 
     http_status: ClassVar[int] = 500
@@ -350,11 +356,42 @@ class PersonalTokenNotAccepted(TokenApiError):
     public_message = "Use a token from your identity provider to manage personal tokens"
 
 
+# --- from upstreams (relayed or handled, never rendered as a GatewayError) --------
+
+
+class UpstreamRpcError(AuthzMcpError):
+    """The upstream answered with a JSON-RPC error; relayed to the client as is."""
+
+    def __init__(self, error: JSONObject) -> None:
+        super().__init__(str(error.get("message", "upstream error")))
+        self.error = error
+
+
+class UpstreamSessionExpired(AuthzMcpError):
+    """The upstream no longer knows the session handle (HTTP 404): open a new one."""
+
+
+class SSEError(AuthzMcpError):
+    """An upstream's event stream broke the format or a size limit."""
+
+
 # --- configuration and policy (never shown to MCP clients) --------------------
 
 
-class ConfigError(Exception):
+class ConfigError(AuthzMcpError):
     """A user error in the config file, model or policy; one line, names the place."""
+
+
+class CatalogCollision(ConfigError):
+    """Two upstreams expose a tool or prompt under the same name (`noun`: "tool", "prompt")."""
+
+    def __init__(self, noun: str, exposed: str, first: str, second: str) -> None:
+        super().__init__(
+            f"{noun} name {exposed!r} is exposed by both upstream {first!r} "
+            f"and upstream {second!r}; set a distinct prefix for one of them"
+        )
+        self.first = first
+        self.second = second
 
 
 def jsonrpc_error(error: GatewayError) -> dict[str, Any]:

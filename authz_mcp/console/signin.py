@@ -21,13 +21,14 @@ from authz_mcp.auth.identity import Identity
 from authz_mcp.auth.jwt import RESERVED_SUBJECT_PREFIXES, claim_at, groups_at
 from authz_mcp.config.console import ConsoleConfig
 from authz_mcp.config.model import Config, JwtIssuerConfig
+from authz_mcp.errors import AuthzMcpError
 
 logger = logging.getLogger(__name__)
 
 PROVIDER = "idp"
 
 
-class SignInFailed(Exception):
+class SignInFailed(AuthzMcpError):
     """The provider's answer could not sign anyone in; the detail goes to the log only."""
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from authz_mcp.config import DiscoveryConfig
-from authz_mcp.errors import ConfigError
+from authz_mcp.errors import AuthzMcpError, ConfigError
 from authz_mcp.jsonrpc import JSONObject
 
 FIND_TOOLS = "find_tools"
@@ -114,7 +114,7 @@ class FindRequest:
     limit: int
 
 
-class BadArguments(ValueError):
+class BadArguments(AuthzMcpError):
     """find_tools arguments a model got wrong; reported as a tool error it can correct."""
 
 

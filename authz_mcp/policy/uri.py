@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from typing import Final
 from urllib.parse import unquote
 
+from authz_mcp.errors import AuthzMcpError
+
 _SCHEME_CHARS: Final = frozenset(string.ascii_letters + string.digits + "+-.")
 _UNRESERVED: Final = frozenset(string.ascii_letters + string.digits + "-._~")
 _RESERVED: Final = frozenset(":/?#[]@!$&'()*+,;=")
@@ -40,7 +42,7 @@ class UriRefusal:
         return f"uri refused: {self.reason}"
 
 
-class _Refused(Exception):
+class _Refused(AuthzMcpError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason

@@ -26,7 +26,7 @@ from functools import partial
 import anyio
 from mcp_types.methods import INPUT_REQUIRED_METHODS
 
-from authz_mcp.errors import InvalidParams, MissingClientCapability, UpstreamFailed
+from authz_mcp.errors import InvalidParams, MissingClientCapability, UpstreamFailed, UpstreamSessionExpired
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.observability.metrics import Metrics
 from authz_mcp.proxy.admission import Admission
@@ -40,7 +40,7 @@ from authz_mcp.proxy.parked import ParkedExchanges
 from authz_mcp.proxy.relay import CAPABILITY_FOR, Ask, Outbox, PendingClientRequests, RequestRelay
 from authz_mcp.proxy.results import is_input_required
 from authz_mcp.sessions import SessionStore
-from authz_mcp.upstream.base import SHARED_SESSION, Era, Upstream, UpstreamSessionExpired
+from authz_mcp.upstream.base import SHARED_SESSION, Era, Upstream
 from authz_mcp.upstream.era import MRTR_PARAMS, stamped, unstamped
 
 

@@ -23,12 +23,12 @@ from collections.abc import Iterable, Sequence
 
 import anyio
 
-from authz_mcp.errors import GatewayError
+from authz_mcp.errors import AuthzMcpError
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.capsets import MOST_RELAYED, Capset, capset_of, declared, label
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.catalog_fetch import fetch_kind
-from authz_mcp.upstream.base import SHARED_SESSION, Upstream, UpstreamRpcError, UpstreamSessionExpired
+from authz_mcp.upstream.base import SHARED_SESSION, Upstream
 
 logger = logging.getLogger(__name__)
 
@@ -40,7 +40,7 @@ Offered = dict[Kind, frozenset[str]]
 Withheld = dict[Kind, frozenset[str]]
 
 
-class ProbeFailed(Exception):
+class ProbeFailed(AuthzMcpError):
     """A probe connection did not start and initialize."""
 
 
@@ -85,7 +85,7 @@ class CapsetProbes:
     ) -> None:
         try:
             offered: Offered | None = await self._list(upstream, capset, kinds)
-        except (ProbeFailed, GatewayError, UpstreamRpcError, UpstreamSessionExpired) as exc:
+        except AuthzMcpError as exc:
             logger.warning(
                 "upstream %s: a probe declaring %s failed (%r); clients declaring it are shown "
                 "everything the shared connection lists",

@@ -14,7 +14,7 @@ from enum import Enum
 
 from mcp.shared.uri_template import InvalidUriTemplate, UriTemplate
 
-from authz_mcp.errors import ConfigError
+from authz_mcp.errors import CatalogCollision
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.policy import UriRefusal, canonical_uri, prompt_object, resource_object, tool_object
 from authz_mcp.proxy.naming import exposed_name
@@ -52,16 +52,6 @@ class UpstreamLists:
 
     upstream: str
     items: Mapping[Kind, tuple[JSONObject, ...]]
-
-
-class CatalogCollision(ConfigError):
-    def __init__(self, kind: Kind, exposed: str, first: str, second: str) -> None:
-        super().__init__(
-            f"{kind.capability[:-1]} name {exposed!r} is exposed by both upstream {first!r} "
-            f"and upstream {second!r}; set a distinct prefix for one of them"
-        )
-        self.first = first
-        self.second = second
 
 
 @dataclass(frozen=True)
@@ -133,7 +123,9 @@ def build_catalog(
                 if existing is not None:
                     if existing.upstream == upstream_lists.upstream:
                         continue
-                    collision = CatalogCollision(kind, key, existing.upstream, upstream_lists.upstream)
+                    collision = CatalogCollision(
+                        kind.capability[:-1], key, existing.upstream, upstream_lists.upstream
+                    )
                     # Names are the admin's to fix with a prefix; a URI served twice is
                     # routed to the first upstream in config order.
                     if strict and renamed:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
+from authz_mcp.errors import UpstreamRpcError
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.catalog import Kind
-from authz_mcp.upstream.base import Era, Upstream, UpstreamRpcError
+from authz_mcp.upstream.base import Era, Upstream
 from authz_mcp.upstream.era import stamped
 
 logger = logging.getLogger(__name__)

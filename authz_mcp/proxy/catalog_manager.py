@@ -14,20 +14,13 @@ from collections.abc import Mapping
 
 import anyio
 
-from authz_mcp.errors import GatewayError
+from authz_mcp.errors import CatalogCollision, GatewayError, UpstreamRpcError, UpstreamSessionExpired
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.capset_probes import CapsetProbes, without
 from authz_mcp.proxy.capsets import NO_CAPABILITIES, Capset, declared
-from authz_mcp.proxy.catalog import (
-    EMPTY_CATALOG,
-    Catalog,
-    CatalogCollision,
-    Kind,
-    UpstreamLists,
-    build_catalog,
-)
+from authz_mcp.proxy.catalog import EMPTY_CATALOG, Catalog, Kind, UpstreamLists, build_catalog
 from authz_mcp.proxy.catalog_fetch import fetch_kind, offered_kinds
-from authz_mcp.upstream.base import SHARED_SESSION, Upstream, UpstreamRpcError, UpstreamSessionExpired
+from authz_mcp.upstream.base import SHARED_SESSION, Upstream
 
 logger = logging.getLogger(__name__)
 

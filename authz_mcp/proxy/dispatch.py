@@ -12,10 +12,12 @@ import anyio
 from opentelemetry.trace import Span
 
 from authz_mcp.errors import (
+    AuthzMcpError,
     GatewayError,
     InvalidRequest,
     MethodNotFound,
     RequestCancelled,
+    UpstreamRpcError,
     jsonrpc_error_response,
 )
 from authz_mcp.jsonrpc import JSONObject
@@ -26,7 +28,7 @@ from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.proxy.methods import discovery, invoke, lifecycle, listing, modern
 from authz_mcp.proxy.results import for_legacy, for_modern, modern_error
-from authz_mcp.upstream.base import UpstreamRpcError, UpstreamSessionExpired, is_shared
+from authz_mcp.upstream.base import is_shared
 
 logger = logging.getLogger(__name__)
 
@@ -190,7 +192,7 @@ async def handle_notification(gateway: Gateway, call: Call) -> None:
             if not is_shared(handle) and name in gateway.upstreams:
                 try:
                     await gateway.upstreams[name].notify(handle, call.method, call.params or None)
-                except (GatewayError, UpstreamSessionExpired, UpstreamRpcError) as exc:
+                except AuthzMcpError as exc:
                     # The client only notified: nothing it sent can fail. An expired upstream
                     # session is renewed by the next request, whose new session asks for the
                     # roots afresh.

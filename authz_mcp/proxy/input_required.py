@@ -15,11 +15,10 @@ from collections.abc import Awaitable, Callable
 
 import anyio
 
-from authz_mcp.errors import UpstreamFailed
+from authz_mcp.errors import UpstreamFailed, UpstreamRpcError
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.relay import RequestRelay
 from authz_mcp.proxy.results import is_input_required
-from authz_mcp.upstream.base import UpstreamRpcError
 
 MAX_ROUNDS = 10
 """As the SDKs' own drivers: a server that keeps asking must not hold a request forever."""

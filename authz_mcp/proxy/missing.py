@@ -20,10 +20,10 @@ from authz_mcp.errors import (
     METHOD_NOT_FOUND,
     RESOURCE_NOT_FOUND,
     GatewayError,
+    UpstreamRpcError,
 )
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.context import Call
-from authz_mcp.upstream.base import UpstreamRpcError
 
 if TYPE_CHECKING:
     from authz_mcp.proxy.gateway import Gateway

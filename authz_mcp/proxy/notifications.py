@@ -19,7 +19,7 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from authz_mcp.auth.identity import Identity
-from authz_mcp.errors import GatewayError
+from authz_mcp.errors import AuthzMcpError
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.policy import UriRefusal, canonical_uri
 from authz_mcp.proxy.capsets import capset_of
@@ -28,13 +28,7 @@ from authz_mcp.proxy.list_changes import ListChanges, RequestRefresh, ViewNow
 from authz_mcp.proxy.relay import Outbox, PendingClientRequests, RequestRelay
 from authz_mcp.proxy.resource_access import resource_access
 from authz_mcp.sessions import SessionRecord
-from authz_mcp.upstream.base import (
-    MessageSink,
-    UnsolicitedHandler,
-    Upstream,
-    UpstreamSessionExpired,
-    is_shared,
-)
+from authz_mcp.upstream.base import MessageSink, UnsolicitedHandler, Upstream, is_shared
 
 logger = logging.getLogger(__name__)
 
@@ -206,5 +200,5 @@ async def listen_quietly(
     """Listen to an upstream stream; one that ends or fails must not take its task group down."""
     try:
         await target.listen(handle, task_status=task_status)
-    except (GatewayError, UpstreamSessionExpired) as exc:
+    except AuthzMcpError as exc:
         logger.info("upstream %s: stream ended (%s)", target.name, type(exc).__name__)

@@ -23,12 +23,11 @@ from typing import Any, Protocol
 import anyio
 from anyio.abc import TaskGroup
 
-from authz_mcp.errors import GatewayError, InvalidParams, LimitReached
+from authz_mcp.errors import AuthzMcpError, InvalidParams, LimitReached
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.mrtr import RequestState, RequestStateCodec, request_item
 from authz_mcp.proxy.relay import Ask, Outbox, RequestRelay
-from authz_mcp.upstream.base import UpstreamRpcError
 from authz_mcp.upstream.era import MRTR_PARAMS, unstamped
 
 logger = logging.getLogger(__name__)
@@ -171,7 +170,7 @@ class ParkedExchanges:
                     call, exchange.upstream, exchange.method, params, relay=exchange.relay
                 )
                 outcome = ("result", result)
-            except (GatewayError, UpstreamRpcError) as exc:
+            except AuthzMcpError as exc:
                 outcome = ("error", exc)
             except Exception as exc:  # boundary: a failing exchange must not take the background down
                 logger.exception("parked %s failed", exchange.method)

@@ -58,18 +58,6 @@ class Era(Enum):
     """Per-request `_meta` envelope, no sessions (2026-07-28)."""
 
 
-class UpstreamRpcError(Exception):
-    """The upstream answered with a JSON-RPC error; relayed to the client as is."""
-
-    def __init__(self, error: JSONObject) -> None:
-        super().__init__(str(error.get("message", "upstream error")))
-        self.error = error
-
-
-class UpstreamSessionExpired(Exception):
-    """The upstream no longer knows the session handle (HTTP 404): open a new one."""
-
-
 class Upstream(Protocol):
     name: str
 

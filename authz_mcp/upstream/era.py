@@ -22,9 +22,8 @@ from mcp_types import (
 from mcp_types.version import LATEST_MODERN_VERSION, MODERN_PROTOCOL_VERSIONS
 
 from authz_mcp import __version__
-from authz_mcp.errors import UpstreamFailed, UpstreamRejected, UpstreamTimeout
+from authz_mcp.errors import UpstreamFailed, UpstreamRejected, UpstreamRpcError, UpstreamTimeout
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.upstream.base import UpstreamRpcError
 
 logger = logging.getLogger(__name__)
 

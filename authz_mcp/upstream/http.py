@@ -20,16 +20,10 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from authz_mcp.config.model import HttpUpstreamConfig
-from authz_mcp.errors import UpstreamFailed, UpstreamTimeout, UpstreamUnavailable
+from authz_mcp.errors import UpstreamFailed, UpstreamSessionExpired, UpstreamTimeout, UpstreamUnavailable
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import rpc, sse
-from authz_mcp.upstream.base import (
-    SHARED_SESSION,
-    Era,
-    MessageSink,
-    UnsolicitedHandler,
-    UpstreamSessionExpired,
-)
+from authz_mcp.upstream.base import SHARED_SESSION, Era, MessageSink, UnsolicitedHandler
 from authz_mcp.upstream.http_client import AiohttpClient, WireClient
 from authz_mcp.upstream.http_session import SharedSession
 from authz_mcp.upstream.http_wire import WIRE_ERRORS, HttpWire, valid_session_id

@@ -16,10 +16,12 @@ from typing import Protocol
 import aiohttp
 import httpx
 
+from authz_mcp.errors import AuthzMcpError
+
 CONNECT_TIMEOUT = 10.0
 
 
-class WireError(Exception):
+class WireError(AuthzMcpError):
     """The exchange failed below HTTP: `connect` when no connection could be made at all."""
 
     def __init__(self, detail: str, *, connect: bool) -> None:

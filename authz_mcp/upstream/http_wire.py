@@ -19,10 +19,17 @@ from multidict import CIMultiDict
 from opentelemetry import propagate
 
 from authz_mcp.config.model import HttpUpstreamConfig
-from authz_mcp.errors import GatewayError, UpstreamFailed, UpstreamRejected, UpstreamUnavailable
+from authz_mcp.errors import (
+    GatewayError,
+    UpstreamFailed,
+    UpstreamRejected,
+    UpstreamRpcError,
+    UpstreamSessionExpired,
+    UpstreamUnavailable,
+)
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import rpc, sse
-from authz_mcp.upstream.base import MessageSink, UpstreamRpcError, UpstreamSessionExpired
+from authz_mcp.upstream.base import MessageSink
 from authz_mcp.upstream.http_client import WireClient, WireError, WireResponse
 from authz_mcp.upstream.modern import modern_headers
 

@@ -28,12 +28,16 @@ from anyio.abc import TaskGroup, TaskStatus
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from authz_mcp.config.model import SseUpstreamConfig
-from authz_mcp.errors import GatewayError, UpstreamFailed, UpstreamUnavailable
+from authz_mcp.errors import (
+    AuthzMcpError,
+    UpstreamFailed,
+    UpstreamUnavailable,
+)
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import rpc
-from authz_mcp.upstream.base import SHARED_SESSION, Era, MessageSink, UnsolicitedHandler, UpstreamRpcError
+from authz_mcp.upstream.base import SHARED_SESSION, Era, MessageSink, UnsolicitedHandler
 from authz_mcp.upstream.pending import PendingCalls
-from authz_mcp.upstream.sse import SSEDecoder, SSEError, read_events
+from authz_mcp.upstream.sse import SSEDecoder, read_events
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +51,7 @@ _STABLE_SECONDS = 30.0
 _Queue = tuple[MemoryObjectSendStream[JSONObject], MemoryObjectReceiveStream[JSONObject]]
 
 
-class ForeignEndpoint(ValueError):
+class ForeignEndpoint(AuthzMcpError):
     """The `endpoint` event named a URL on another origin than the SSE endpoint's."""
 
 
@@ -187,10 +191,10 @@ class LegacySseUpstream:
             started = anyio.current_time()
             try:
                 await self._connect()
-            except (httpx.TransportError, GatewayError, SSEError) as exc:
-                logger.warning("upstream %s: SSE connection failed: %r", self.name, exc)
             except ForeignEndpoint as exc:
                 logger.error("upstream %s: refused a message endpoint on another origin (%s)", self.name, exc)
+            except (httpx.TransportError, AuthzMcpError) as exc:
+                logger.warning("upstream %s: SSE connection failed: %r", self.name, exc)
             except Exception:  # the supervisor's boundary: log, reconnect, keep serving the rest
                 logger.exception("upstream %s: connection failed", self.name)
             self._attempted.set()
@@ -274,7 +278,7 @@ class LegacySseUpstream:
             # lifecycle: "After successful initialization, the client MUST send an
             # initialized notification to indicate it is ready to begin normal operations."
             await self._post(rpc.notification("notifications/initialized"))
-        except (GatewayError, UpstreamRpcError) as exc:
+        except AuthzMcpError as exc:
             logger.warning("upstream %s: initialize failed: %r", self.name, exc)
             if self._connection is not None:
                 self._connection.cancel()  # the supervisor reconnects

@@ -18,10 +18,13 @@ from collections.abc import Awaitable, Callable
 import anyio
 from anyio.abc import TaskStatus
 
-from authz_mcp.errors import METHOD_NOT_FOUND, GatewayError
+from authz_mcp.errors import (
+    METHOD_NOT_FOUND,
+    AuthzMcpError,
+)
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import rpc
-from authz_mcp.upstream.base import SHARED_SESSION, MessageSink, UpstreamRpcError, UpstreamSessionExpired
+from authz_mcp.upstream.base import SHARED_SESSION, MessageSink
 from authz_mcp.upstream.era import without_reserved
 
 logger = logging.getLogger(__name__)
@@ -105,7 +108,7 @@ class SubscriptionStream:
                     # The response arrives only when the stream ends: no deadline.
                     sink = self._sink(generation, mark_started)
                     await self._request(SHARED_SESSION, METHOD, self._filter(), sink=sink, timeout=math.inf)
-                except (GatewayError, UpstreamRpcError, UpstreamSessionExpired) as exc:
+                except AuthzMcpError as exc:
                     logger.info("upstream %s: subscription stream failed (%r)", self.name, exc)
                 finally:
                     self._current = None

@@ -19,9 +19,10 @@ from authz_mcp.errors import (
     INTERNAL_ERROR,
     METHOD_NOT_FOUND,
     UpstreamFailed,
+    UpstreamRpcError,
 )
 from authz_mcp.jsonrpc import JSONObject, RequestId
-from authz_mcp.upstream.base import MessageSink, UpstreamRpcError
+from authz_mcp.upstream.base import MessageSink
 
 logger = logging.getLogger(__name__)
 

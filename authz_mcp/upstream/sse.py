@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from anyio.abc import TaskGroup
 
-from authz_mcp.errors import UpstreamFailed
+from authz_mcp.errors import SSEError, UpstreamFailed
 from authz_mcp.jsonrpc import JSONObject, RequestId
 from authz_mcp.upstream import rpc
 from authz_mcp.upstream.base import MessageSink
@@ -32,10 +32,6 @@ MAX_EVENT_BYTES = 16 * 1024 * 1024
 # character pair, a single U+000A LINE FEED (LF) character, or a single U+000D
 # CARRIAGE RETURN (CR) character." (str.splitlines would also split on U+2028 etc.)
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-
-
-class SSEError(ValueError):
-    """The stream broke the format or a size limit."""
 
 
 @dataclass(frozen=True)

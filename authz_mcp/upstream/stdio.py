@@ -22,10 +22,14 @@ import anyio
 from anyio.abc import Process, TaskGroup, TaskStatus
 
 from authz_mcp.config.model import StdioUpstreamConfig
-from authz_mcp.errors import GatewayError, UpstreamFailed, UpstreamUnavailable
+from authz_mcp.errors import (
+    AuthzMcpError,
+    UpstreamFailed,
+    UpstreamUnavailable,
+)
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import era, rpc
-from authz_mcp.upstream.base import SHARED_SESSION, Era, MessageSink, UnsolicitedHandler, UpstreamRpcError
+from authz_mcp.upstream.base import SHARED_SESSION, Era, MessageSink, UnsolicitedHandler
 from authz_mcp.upstream.command import resolve_command
 from authz_mcp.upstream.inbox import Inbox
 from authz_mcp.upstream.listen import SubscriptionStream
@@ -236,7 +240,7 @@ class StdioUpstream:
                 # lifecycle: "After successful initialization, the client MUST send an
                 # initialized notification to indicate it is ready to begin normal operations."
                 await self._write(rpc.notification("notifications/initialized"))
-        except (GatewayError, UpstreamRpcError) as exc:
+        except AuthzMcpError as exc:
             logger.warning("upstream %s: initialize failed: %r", self.name, exc)
             with contextlib.suppress(ProcessLookupError):
                 process.terminate()  # ends the read loop; the supervisor restarts it

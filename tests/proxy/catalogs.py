@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 
+from authz_mcp.errors import CatalogCollision
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.proxy.catalog import Catalog, CatalogCollision, Kind, UpstreamLists, build_catalog
+from authz_mcp.proxy.catalog import Catalog, Kind, UpstreamLists, build_catalog
 
 
 def tool(name: str, **fields: object) -> JSONObject:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from authz_mcp.proxy.catalog import CatalogCollision, Kind
+from authz_mcp.errors import CatalogCollision
+from authz_mcp.proxy.catalog import Kind
 from tests.proxy.catalogs import catalog, lists, prompt, resource, template, tool
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import anyio
 import pytest
 
-from authz_mcp.errors import INVALID_PARAMS, METHOD_NOT_FOUND, UpstreamTimeout
+from authz_mcp.errors import INVALID_PARAMS, METHOD_NOT_FOUND, UpstreamRpcError, UpstreamTimeout
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.upstream import Upstream, UpstreamRpcError
+from authz_mcp.upstream import Upstream
 from tests.upstream.sinks import RecordingSink
 
 

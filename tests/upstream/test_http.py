@@ -7,8 +7,8 @@ import socket
 import anyio
 import pytest
 
-from authz_mcp.errors import UpstreamUnavailable
-from authz_mcp.upstream import SHARED_SESSION, HttpUpstream, UpstreamSessionExpired
+from authz_mcp.errors import UpstreamSessionExpired, UpstreamUnavailable
+from authz_mcp.upstream import SHARED_SESSION, HttpUpstream
 from tests.support.upstreams import http_demo_server
 from tests.upstream.conftest import CLIENT_CAPABILITIES, http_config
 from tests.upstream.sinks import RecordingHandler

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from aiohttp import web
 
-from authz_mcp.errors import UpstreamFailed
+from authz_mcp.errors import UpstreamFailed, UpstreamRpcError, UpstreamSessionExpired
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.upstream import SHARED_SESSION, HttpUpstream, UpstreamRpcError, UpstreamSessionExpired
+from authz_mcp.upstream import SHARED_SESSION, HttpUpstream
 from authz_mcp.upstream.http_client import HttpxClient
 from tests.upstream.conftest import http_config
 from tests.upstream.sinks import RecordingSink

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from authz_mcp.upstream.sse import ServerSentEvent, SSEDecoder, SSEError
+from authz_mcp.errors import SSEError
+from authz_mcp.upstream.sse import ServerSentEvent, SSEDecoder
 
 
 def feed_all(decoder: SSEDecoder, *chunks: bytes) -> list[ServerSentEvent]:

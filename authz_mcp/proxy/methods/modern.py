@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 import anyio
 from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
-from authz_mcp.errors import GatewayError, InvalidParams
+from authz_mcp.errors import AuthzMcpError, GatewayError, InvalidParams
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.envelope import relayable
@@ -29,7 +29,7 @@ from authz_mcp.proxy.principals import listen_slot
 from authz_mcp.proxy.relay import Outbox
 from authz_mcp.proxy.resource_access import resource_access
 from authz_mcp.sessions import SessionRecord
-from authz_mcp.upstream.base import SHARED_SESSION, Era, UpstreamRpcError, is_shared
+from authz_mcp.upstream.base import SHARED_SESSION, Era, is_shared
 
 if TYPE_CHECKING:
     from authz_mcp.proxy.gateway import Gateway
@@ -170,7 +170,7 @@ async def _hold_user_sessions(gateway: Gateway, call: Call) -> None:
 async def _subscribe(gateway: Gateway, call: Call, uri: str, upstream: str) -> bool:
     try:
         await gateway.bridge.forward(call, upstream, "resources/subscribe", {"uri": uri})
-    except (GatewayError, UpstreamRpcError) as exc:
+    except AuthzMcpError as exc:
         logger.info("upstream %s: subscribing to a resource failed (%r)", upstream, exc)
         return False
     return True
@@ -188,5 +188,5 @@ async def _release(gateway: Gateway, call: Call, key: str, subscribed: list[tupl
             continue
         try:
             await gateway.bridge.forward(call, upstream, "resources/unsubscribe", {"uri": uri})
-        except (GatewayError, UpstreamRpcError) as exc:
+        except AuthzMcpError as exc:
             logger.info("upstream %s: unsubscribing failed (%r)", upstream, exc)
