@@ -21,17 +21,17 @@ from anyio.abc import TaskGroup
 from authz_mcp.auth import Identity
 from authz_mcp.errors import GatewayError, InvalidRequest, SessionNotFound, jsonrpc_error_response
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.protocol import LEGACY_VERSIONS, OLDEST_HANDSHAKE
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.dispatch import classify, dispatch, handle_notification
 from authz_mcp.proxy.gateway import Gateway
-from authz_mcp.proxy.methods.lifecycle import LEGACY_VERSIONS
 from authz_mcp.proxy.relay import Outbox
 from authz_mcp.sessions import SessionRecord
 
 logger = logging.getLogger(__name__)
 
 # Both transports predate Streamable HTTP: a client may still negotiate 2024-11-05 on them.
-CHANNEL_VERSIONS = (*LEGACY_VERSIONS, "2024-11-05")
+CHANNEL_VERSIONS = (*LEGACY_VERSIONS, OLDEST_HANDSHAKE)
 
 
 class NotInitialized(InvalidRequest):

@@ -43,16 +43,13 @@ from authz_mcp.http.observe import note_access, trace_parent
 from authz_mcp.http.refusal import send_refusal
 from authz_mcp.http.streams import EventStream
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.protocol import LEGACY_VERSIONS, SESSION_HEADER, VERSION_HEADER
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.dispatch import classify, handle_notification
 from authz_mcp.proxy.gateway import Gateway
-from authz_mcp.proxy.methods.lifecycle import LEGACY_VERSIONS
 from authz_mcp.sessions import SessionRecord
 
 logger = logging.getLogger(__name__)
-
-SESSION_HEADER = b"mcp-session-id"
-VERSION_HEADER = b"mcp-protocol-version"
 
 
 def _single_valued(name: str) -> bool:

@@ -29,8 +29,6 @@ from authz_mcp.errors import (
 )
 from authz_mcp.http.asgi import OWS, Receive, Scope, Send, send_empty, send_json
 from authz_mcp.http.modern_checks import (
-    SESSION_HEADER,
-    VERSION_HEADER,
     Headers,
     check_version,
     header_map,
@@ -40,14 +38,13 @@ from authz_mcp.http.modern_checks import (
 from authz_mcp.http.observe import note_access, trace_parent
 from authz_mcp.http.streams import EventStream, keep_alive
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.protocol import LEGACY_VERSIONS, SESSION_HEADER, VERSION_HEADER, has_envelope
 from authz_mcp.proxy.capsets import Capset, capset_of
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.context import Call
 from authz_mcp.proxy.dispatch import MODERN_METHODS, classify
 from authz_mcp.proxy.gateway import Gateway
-from authz_mcp.proxy.methods.lifecycle import LEGACY_VERSIONS
 from authz_mcp.proxy.principals import principal_session
-from authz_mcp.upstream.era import has_envelope
 
 logger = logging.getLogger(__name__)
 

@@ -13,19 +13,14 @@ from typing import Any
 
 from mcp.shared.inbound import NAME_BEARING_METHODS, decode_header_value, validate_mcp_param_headers
 from mcp_types import CLIENT_CAPABILITIES_META_KEY, PROTOCOL_VERSION_META_KEY
-from mcp_types.version import MODERN_PROTOCOL_VERSIONS
 
 from authz_mcp.errors import HeaderMismatch, MissingRequestMeta, UnsupportedModernVersion
 from authz_mcp.http.asgi import OWS, Scope
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.protocol import METHOD_HEADER, MODERN_VERSIONS, NAME_HEADER, VERSION_HEADER
 from authz_mcp.proxy.envelope import Envelope
 
-SESSION_HEADER = b"mcp-session-id"
-VERSION_HEADER = b"mcp-protocol-version"
-METHOD_HEADER = "mcp-method"
-NAME_HEADER = "mcp-name"
 _ROUTING_HEADERS = (VERSION_HEADER.decode(), METHOD_HEADER, NAME_HEADER)
-SUPPORTED_VERSIONS = MODERN_PROTOCOL_VERSIONS
 """What the UnsupportedProtocolVersionError names (basic/versioning: `data.supported`, the
 `requested` one echoed): the versions a request may carry in `_meta`, the very list
 `server/discover` gives as `supportedVersions`, so a client retrying with one of them is
@@ -48,8 +43,8 @@ def check_version(version: str) -> None:
     """2026-07-28 transports: "If the server does not implement the requested protocol
     version ... it MUST respond with 400 Bad Request and an UnsupportedProtocolVersionError
     listing its supported versions."""
-    if version not in MODERN_PROTOCOL_VERSIONS:
-        data = {"supported": list(SUPPORTED_VERSIONS), "requested": version}
+    if version not in MODERN_VERSIONS:
+        data = {"supported": list(MODERN_VERSIONS), "requested": version}
         raise UnsupportedModernVersion(data=data)
 
 

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING
 from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import LimitReached
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.protocol import MODERN_VERSION
 from authz_mcp.sessions import SessionRecord, principal_session_id
-from authz_mcp.upstream.era import MODERN_VERSION
 
 if TYPE_CHECKING:
     from authz_mcp.proxy.gateway import Gateway

@@ -19,15 +19,14 @@ from mcp_types import (
     PROTOCOL_VERSION_META_KEY,
     SERVER_INFO_META_KEY,
 )
-from mcp_types.version import LATEST_MODERN_VERSION, MODERN_PROTOCOL_VERSIONS
 
 from authz_mcp import __version__
 from authz_mcp.errors import UpstreamFailed, UpstreamRejected, UpstreamRpcError, UpstreamTimeout
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.protocol import MODERN_VERSION, MODERN_VERSIONS
 
 logger = logging.getLogger(__name__)
 
-MODERN_VERSION = LATEST_MODERN_VERSION
 RESERVED_META_PREFIX = "io.modelcontextprotocol/"
 GATEWAY_INFO: JSONObject = {"name": "authz-mcp", "version": __version__}
 PROBE_TIMEOUT = 5.0
@@ -48,11 +47,6 @@ def envelope(capabilities: JSONObject, log_level: str | None = None) -> JSONObje
     if log_level is not None:
         meta[LOG_LEVEL_META_KEY] = log_level
     return meta
-
-
-def has_envelope(params: JSONObject | None) -> bool:
-    meta = (params or {}).get("_meta")
-    return isinstance(meta, dict) and PROTOCOL_VERSION_META_KEY in meta
 
 
 def stamped(params: JSONObject | None, capabilities: JSONObject, log_level: str | None = None) -> JSONObject:
@@ -96,7 +90,7 @@ async def probe(send: Send, pin: str, capabilities: JSONObject) -> JSONObject | 
             raise UpstreamFailed() from exc
         return None
     versions = result.get("supportedVersions")
-    if isinstance(versions, list) and any(version in MODERN_PROTOCOL_VERSIONS for version in versions):
+    if isinstance(versions, list) and any(version in MODERN_VERSIONS for version in versions):
         return _as_initialize_result(result)
     if pin == "modern":
         logger.warning("upstream pinned to the modern era supports only %r", versions)

@@ -17,6 +17,7 @@ import anyio
 from authz_mcp.config.model import HttpUpstreamConfig
 from authz_mcp.errors import UpstreamTimeout, UpstreamUnavailable
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.protocol import MODERN_VERSION
 from authz_mcp.upstream import era, rpc
 from authz_mcp.upstream.base import SHARED_SESSION, Era
 from authz_mcp.upstream.http_wire import WIRE_ERRORS, HttpWire
@@ -104,7 +105,7 @@ class SharedSession:
         self._wire.modern = discovered is not None
         if discovered is not None:
             self.era, self.initialize_result, self.session_id = Era.MODERN, discovered, SHARED_SESSION
-            logger.info("upstream %s: speaks %s", self.name, era.MODERN_VERSION)
+            logger.info("upstream %s: speaks %s", self.name, MODERN_VERSION)
             return
         session_id, result = await self.initialize(self._capabilities)
         self.era, self.initialize_result, self.session_id = Era.LEGACY, result, session_id

@@ -28,6 +28,7 @@ from authz_mcp.errors import (
     UpstreamUnavailable,
 )
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.protocol import LATEST_LEGACY
 from authz_mcp.upstream import rpc, sse
 from authz_mcp.upstream.base import MessageSink
 from authz_mcp.upstream.http_client import WireClient, WireError, WireResponse
@@ -50,7 +51,7 @@ WIRE_ERRORS = (GatewayError, UpstreamRpcError, UpstreamSessionExpired)
 class HttpWire:
     def __init__(self, name: str, config: HttpUpstreamConfig, http: WireClient) -> None:
         self.name = name
-        self.protocol_version = rpc.PROTOCOL_VERSION
+        self.protocol_version = LATEST_LEGACY
         self.modern = False
         """Speak 2026-07-28: no sessions, and the request's metadata mirrored in headers."""
         self.param_headers: Callable[[JSONObject], dict[str, str]] = lambda message: {}

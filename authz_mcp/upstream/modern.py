@@ -25,7 +25,8 @@ from mcp.shared.inbound import (
 
 from authz_mcp.errors import InvalidParams
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.upstream.era import MODERN_VERSION, has_envelope, stamped
+from authz_mcp.protocol import MODERN_VERSION, has_envelope
+from authz_mcp.upstream.era import stamped
 from authz_mcp.upstream.listen import SubscriptionStream
 
 logger = logging.getLogger(__name__)

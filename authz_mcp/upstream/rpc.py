@@ -22,13 +22,11 @@ from authz_mcp.errors import (
     UpstreamRpcError,
 )
 from authz_mcp.jsonrpc import JSONObject, RequestId
+from authz_mcp.protocol import HANDSHAKE_VERSIONS, LATEST_LEGACY
 from authz_mcp.upstream.base import MessageSink
 
 logger = logging.getLogger(__name__)
 
-PROTOCOL_VERSION = "2025-11-25"
-# Revisions reachable through `initialize` that the gateway can relay.
-HANDSHAKE_VERSIONS = frozenset({"2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"})
 MAX_MESSAGE_BYTES = 16 * 1024 * 1024
 
 Reply = Callable[[JSONObject], Awaitable[None]]
@@ -58,7 +56,7 @@ def cancelled(request_id: RequestId, reason: str) -> JSONObject:
 
 def initialize_params(client_capabilities: JSONObject) -> JSONObject:
     return {
-        "protocolVersion": PROTOCOL_VERSION,
+        "protocolVersion": LATEST_LEGACY,
         "capabilities": client_capabilities,
         "clientInfo": {"name": "authz-mcp", "version": __version__},
     }

@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING
 from authz_mcp import __version__
 from authz_mcp.errors import InvalidParams
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.protocol import LATEST_LEGACY, LEGACY_VERSIONS
 from authz_mcp.proxy.context import Call
 from authz_mcp.upstream.base import is_shared
 
 if TYPE_CHECKING:
     from authz_mcp.proxy.gateway import Gateway
 
-LEGACY_VERSIONS = ("2025-11-25", "2025-06-18", "2025-03-26")
-LATEST_LEGACY = LEGACY_VERSIONS[0]
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 
 
