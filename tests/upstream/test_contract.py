@@ -7,7 +7,8 @@ import pytest
 
 from authz_mcp.errors import INVALID_PARAMS, METHOD_NOT_FOUND, UpstreamRpcError, UpstreamTimeout
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.upstream import Upstream
+from authz_mcp.upstream import HttpUpstream, Upstream
+from authz_mcp.upstream.base import SHARED_SESSION
 from tests.upstream.sinks import RecordingSink
 
 
@@ -112,3 +113,25 @@ async def test_timeout_raises_upstream_timeout(upstream: Upstream, handle: str) 
 
     result = await upstream.request(handle, "tools/call", call("echo", text="after timeout"))
     assert result["content"][0]["text"] == "after timeout"
+
+
+async def test_a_probe_is_a_connection_of_its_own_and_closing_it_leaves_the_upstream_serving(
+    upstream: Upstream,
+) -> None:
+    probe = upstream.probe({"roots": {}})
+    if isinstance(upstream, HttpUpstream):
+        assert probe is None  # each session declares its client's capabilities
+        return
+    assert probe is not None
+    assert probe is not upstream
+    try:
+        with anyio.fail_after(30):
+            await probe.start()
+            assert probe.available
+            listed = await probe.request(SHARED_SESSION, "tools/list", None)
+        assert any(tool["name"] == "echo" for tool in listed["tools"])
+    finally:
+        await probe.aclose()
+    assert upstream.available
+    result = await upstream.request(SHARED_SESSION, "tools/call", call("echo", text="still here"))
+    assert result["content"] == [{"type": "text", "text": "still here"}]
