@@ -1,6 +1,7 @@
 """Gateways in search mode (and auto mode) in front of two real demo upstreams: `demo` over
 stdio and `web` over Streamable HTTP, with the policy of tests/gateway (alice: everything,
-bob: a restricted set)."""
+bob: a restricted set). The search gateway and its `web` upstream serve the whole folder; a
+module that changes an upstream's catalog defines its own `gateway`."""
 
 from __future__ import annotations
 
@@ -23,7 +24,7 @@ from tests.support.issuer import RunningIssuer
 Mint = Callable[..., str]
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def web_upstream() -> Iterator[str]:
     with running_demo_http("--page-size", "2") as demo:
         yield demo.url
@@ -44,7 +45,7 @@ def discovery_gateway(
         yield running
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def gateway(
     issuer: RunningIssuer, web_upstream: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[GatewayProcess]:

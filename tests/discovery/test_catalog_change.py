@@ -4,20 +4,31 @@ search mode as /mcp does."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import anyio
 import mcp_types as types
+import pytest
 from mcp import Client
 from mcp.client import IncomingMessage
 from websockets.asyncio.client import ClientConnection, connect
 
+from tests.discovery.conftest import discovery_gateway
 from tests.support.clients import mcp_client, mcp_sse_client
-from tests.support.gateway import GatewayProcess
+from tests.support.gateway import GatewayProcess, running_demo_http
+from tests.support.issuer import RunningIssuer
 
 MintFor = Callable[[GatewayProcess, str], str]
 NOTIFICATION_TIMEOUT = 20
+
+
+@pytest.fixture(scope="module")
+def gateway(issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    """A search gateway and `web` upstream of the module's own: a test here adds a tool to `web`,
+    which the folder's other modules must not see."""
+    with running_demo_http("--page-size", "2") as web:
+        yield from discovery_gateway(issuer, web.url, tmp_path_factory.mktemp("search"), mode="search")
 
 
 async def _found(client: Client, query: str) -> set[str]:
