@@ -129,7 +129,9 @@ class StdioUpstream:
     def probe(self, client_capabilities: JSONObject) -> StdioUpstream | None:
         if self._era is Era.MODERN:
             return None  # each request's envelope declares its own capabilities
-        return StdioUpstream(self.name, self._config, client_capabilities=client_capabilities)
+        return StdioUpstream(
+            self.name, self._config, client_capabilities=client_capabilities, launch=self._launch
+        )
 
     async def listen(self, handle: str, *, task_status: TaskStatus[None] = anyio.TASK_STATUS_IGNORED) -> None:
         if handle == SHARED_SESSION:
