@@ -1,6 +1,7 @@
-"""One gateway process for the module, in front of the demo server over stdio and over
+"""One gateway process for the folder, in front of the demo server over stdio and over
 Streamable HTTP (the policy of tests/gateway), reached here over its SSE and WebSocket
-endpoints and compared with what the same user gets on /mcp."""
+endpoints and compared with what the same user gets on /mcp. A module that needs another
+gateway defines its own `gateway`."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ from tests.support.gateway import (
 from tests.support.issuer import RunningIssuer
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def gateway(issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
     tmp_path = tmp_path_factory.mktemp("transports")
     with running_demo_http() as web:
