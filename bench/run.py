@@ -33,7 +33,7 @@ from typing import Any
 import httpx
 
 from bench import services
-from bench.scenarios import catalog, held_sessions, overhead, redis_store, reload, replicas
+from bench.scenarios import catalog, held_sessions, overhead, redis_store, reload, replicas, scale
 from bench.scenarios.base import Context, Outcome, Settings, progress
 from bench.wire import ReplyError
 
@@ -45,6 +45,7 @@ SCENARIOS: dict[str, Callable[[Context], Outcome]] = {
     reload.NAME: reload.run,
     redis_store.NAME: redis_store.run,
     replicas.NAME: replicas.run,
+    scale.NAME: scale.run,
 }
 
 

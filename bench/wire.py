@@ -86,6 +86,13 @@ class McpSession:
         if not isinstance(first, dict) or text not in str(first.get("text", "")):
             raise ReplyError(f"echo of {text!r} answered {first!r:.300}")
 
+    async def call_tool(self, name: str, arguments: dict[str, Any]) -> dict[str, Any]:
+        """Call `name`; its result, when the call succeeded."""
+        result = await self._call(next(self._ids), "tools/call", {"name": name, "arguments": arguments})
+        if result.get("isError"):
+            raise ReplyError(f"tools/call {name} failed: {result!r:.300}")
+        return result
+
     async def list_tools(self) -> list[str]:
         """The names of the first page of tools (every tool, when the server does not paginate)."""
         request_id = next(self._ids)
