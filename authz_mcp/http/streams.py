@@ -29,7 +29,9 @@ KEEPALIVE_SECONDS = 15.0
 class EventStream:
     def __init__(self, send: Send) -> None:
         self._send = send
-        self._lock = anyio.Lock()
+        # No yield when nobody holds it: a list_changed fan-out writes to a thousand streams
+        # at once, and an event-loop turn per stream added up to most of its time (issue 12).
+        self._lock = anyio.Lock(fast_acquire=True)
         self._started = False
         self._closed = False
         self._headers: dict[str, str] = {}

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from typing import Protocol
 
 import anyio
@@ -62,19 +63,38 @@ class ListChanges:
         # When two changes overlap, each client's two looks still bracket its own
         # change, so a client whose view changed is told (at worst twice), and one
         # whose view ends as it began is not.
-        before = {sid: self._visible(listener, kinds) for sid, listener in self._listeners.items()}
+        before = self._looks(kinds)
         if not await change():
             return
-        for session_id, old in before.items():
+        notices: dict[_ViewKey, list[JSONObject]] = {}
+        for session_id, key in before.keys_of.items():
             listener = self._listeners.get(session_id)
             if listener is None:
                 continue
-            new = self._visible(listener, kinds)
-            changed = {
-                _list_changed_method(kind) for kind, o, n in zip(kinds, old, new, strict=True) if o != n
-            }
-            for method in sorted(changed):
-                await _deliver(listener.outbox, {"jsonrpc": "2.0", "method": method})
+            if key not in notices:
+                # Listeners sharing an identity and capability set share one view: compare
+                # once, and hand each of them the same message objects.
+                new = self._visible(listener, kinds)
+                changed = {
+                    _list_changed_method(kind)
+                    for kind, o, n in zip(kinds, before.views[key], new, strict=True)
+                    if o != n
+                }
+                notices[key] = [{"jsonrpc": "2.0", "method": method} for method in sorted(changed)]
+            if notices[key]:
+                # In turn rather than a task each: a write to a stream that keeps up does not
+                # suspend, and a task per stream cost more than the write (issue 12).
+                await _deliver(listener.outbox, notices[key])
+
+    def _looks(self, kinds: tuple[Kind, ...]) -> _Looks:
+        """Every listener's view of `kinds`, computed once per distinct view."""
+        looks = _Looks({}, {})
+        for session_id, listener in self._listeners.items():
+            key = _view_key(listener)
+            looks.keys_of[session_id] = key
+            if key not in looks.views:
+                looks.views[key] = self._visible(listener, kinds)
+        return looks
 
     def _visible(self, listener: Listening, kinds: tuple[Kind, ...]) -> list[list[JSONObject]]:
         # The catalog as it stands: this runs inside a refresh, which must not wait for itself.
@@ -82,10 +102,26 @@ class ListChanges:
         return [view.items(kind) for kind in kinds]
 
 
-async def _deliver(outbox: Outbox, message: JSONObject) -> None:
+_ViewKey = tuple[tuple[str, ...], tuple[str, ...] | None, Capset]
+"""What a permitted view depends on besides the catalog and policy (`ViewCache`'s key)."""
+
+
+@dataclass(slots=True)
+class _Looks:
+    keys_of: dict[str, _ViewKey]
+    """Each listening session's view key."""
+    views: dict[_ViewKey, list[list[JSONObject]]]
+
+
+def _view_key(listener: Listening) -> _ViewKey:
+    return (listener.identity.subjects, listener.identity.scopes, listener.capset)
+
+
+async def _deliver(outbox: Outbox, messages: list[JSONObject]) -> None:
     """One client that stopped reading must not hold up the others' notifications."""
     with anyio.move_on_after(_DELIVERY_TIMEOUT):
-        await outbox(message)
+        for message in messages:
+            await outbox(message)
 
 
 def _list_changed_method(kind: Kind) -> str:
