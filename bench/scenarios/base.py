@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 
 from authz_mcp.auth.devissuer import DevIssuer
+from bench import services
 from bench.wire import McpSession, ReplyError
 
 REQUEST_TIMEOUT = 15.0
@@ -107,3 +108,19 @@ async def close_all(sessions: Sequence[McpSession]) -> None:
     for session in sessions:
         with contextlib.suppress(httpx.HTTPError, ReplyError):
             await session.close()
+
+
+@contextlib.contextmanager
+def demo_gateway(context: Context) -> Iterator[tuple[str, services.Gateway]]:
+    """The demo upstream (no extra tools) and a gateway in front of it, as (upstream URL,
+    gateway); a ReplyError raised inside carries the gateway's last log lines."""
+    with (
+        services.demo_upstream(context.workdir, 0) as upstream_url,
+        services.gateway(
+            context.workdir, issuer_url=context.issuer.issuer_url, upstream_url=upstream_url
+        ) as gw,
+    ):
+        try:
+            yield upstream_url, gw
+        except ReplyError as exc:
+            raise ReplyError(f"{exc}\ngateway stderr:\n{services.tail(gw.stderr_path)}") from exc

@@ -12,8 +12,8 @@ import asyncio
 import time
 
 from bench import services
-from bench.scenarios.base import Context, Outcome, Target, client, open_all, progress
-from bench.wire import McpSession, ReplyError
+from bench.scenarios.base import Context, Outcome, Target, client, demo_gateway, open_all, progress
+from bench.wire import McpSession
 
 NAME = "sessions"
 SESSIONS = 10_000
@@ -51,16 +51,8 @@ async def _hold(context: Context, gw: services.Gateway, count: int) -> dict[str,
 
 def run(context: Context) -> Outcome:
     count = 2_000 if context.settings.quick else SESSIONS
-    with (
-        services.demo_upstream(context.workdir, 0) as upstream_url,
-        services.gateway(
-            context.workdir, issuer_url=context.issuer.issuer_url, upstream_url=upstream_url
-        ) as gw,
-    ):
-        try:
-            data = asyncio.run(_hold(context, gw, count))
-        except ReplyError as exc:
-            raise ReplyError(f"{exc}\ngateway stderr:\n{services.tail(gw.stderr_path)}") from exc
+    with demo_gateway(context) as (_, gw):
+        data = asyncio.run(_hold(context, gw, count))
     # Scaled to 10,000 when fewer were opened (--quick): the target is for 10,000.
     projected = data["rss_before_bytes"] + data["bytes_per_session"] * SESSIONS
     table = (

@@ -28,7 +28,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from bench import services
-from bench.scenarios.base import Context, Outcome, Target, client, open_all, progress
+from bench.scenarios.base import Context, Outcome, Target, client, demo_gateway, open_all, progress
 from bench.wire import PROTOCOL_VERSION, McpSession, ReplyError
 
 NAME = "scale"
@@ -161,18 +161,10 @@ def _load() -> str:
 
 def run(context: Context) -> Outcome:
     sessions = 20_000 if context.settings.quick else SESSIONS
-    with (
-        services.demo_upstream(context.workdir, 0) as upstream_url,
-        services.gateway(
-            context.workdir, issuer_url=context.issuer.issuer_url, upstream_url=upstream_url
-        ) as gw,
-    ):
-        try:
-            lists = asyncio.run(_list_rounds(context, gw, upstream_url))
-            lists_load = _load()
-            streams = asyncio.run(_streams(context, gw, STREAMS))
-        except ReplyError as exc:
-            raise ReplyError(f"{exc}\ngateway stderr:\n{services.tail(gw.stderr_path)}") from exc
+    with demo_gateway(context) as (upstream_url, gw):
+        lists = asyncio.run(_list_rounds(context, gw, upstream_url))
+        lists_load = _load()
+        streams = asyncio.run(_streams(context, gw, STREAMS))
         streams_load = _load()
         progress(f"{STREAMS} streams measured (load {streams_load})")
         held = _held_sessions(context.workdir / "gateway.yaml", sessions)
