@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from functools import partial
 from typing import Any
 
 import anyio
@@ -22,10 +23,9 @@ from authz_mcp.errors import (
     MethodNotAllowed,
     NotAcceptable,
     ParseError,
-    SessionRequired,
     StoreUnavailable,
     UnsupportedMediaType,
-    UnsupportedProtocolVersion,
+    jsonrpc_error_response,
 )
 from authz_mcp.http.asgi import (
     Receive,
@@ -43,9 +43,8 @@ from authz_mcp.http.observe import note_access, trace_parent
 from authz_mcp.http.refusal import send_refusal
 from authz_mcp.http.streams import EventStream
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.protocol import LEGACY_VERSIONS, SESSION_HEADER, VERSION_HEADER
-from authz_mcp.proxy.context import Call
-from authz_mcp.proxy.dispatch import classify, handle_notification
+from authz_mcp.protocol import SESSION_HEADER, VERSION_HEADER
+from authz_mcp.proxy.entry import handle_legacy, legacy_session
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.sessions import SessionRecord
 
@@ -98,15 +97,9 @@ class McpEndpoint:
         return await authenticate(self.authenticator, scope)
 
     async def _session(self, scope: Scope, identity: Identity) -> SessionRecord:
-        session_id = header(scope, SESSION_HEADER)
-        if not session_id:
-            raise SessionRequired()
-        record = await self.gateway.resolve_session(session_id, identity)
-        version = header(scope, VERSION_HEADER)
-        # basic/transports: an invalid or unsupported MCP-Protocol-Version MUST get 400.
-        if version is not None and version not in LEGACY_VERSIONS:
-            raise UnsupportedProtocolVersion()
-        return record
+        return await legacy_session(
+            self.gateway, identity, header(scope, SESSION_HEADER), header(scope, VERSION_HEADER)
+        )
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _accepts(scope, "application/json", "text/event-stream"):
@@ -118,35 +111,38 @@ class McpEndpoint:
             raise BodyTooLarge()
         identity = await self._authenticate(scope)
         message = _parse(await read_body(receive, self.max_body))
-        method = message.get("method") if isinstance(message, dict) else None
-        await self.gateway.admit(identity, header(scope, SESSION_HEADER), str(method or "response"))
+        session_id = header(scope, SESSION_HEADER)
         if is_modern(scope, message):
             # 2026-07-28 (basic/versioning, dual-era servers): a request carrying the
             # modern version or `_meta` envelope, and no session, is served statelessly.
+            method = message.get("method") if isinstance(message, dict) else None
+            await self.gateway.admit(identity, session_id, str(method or "response"))
             await serve_modern(self.gateway, identity, scope, receive, send, message)
             return
-        kind = classify(message)
-        if kind == "request" and message["method"] == "initialize":
-            if header(scope, SESSION_HEADER):
-                raise InvalidRequest("initialize must not carry a session")
-            session: SessionRecord | None = None
-        else:
-            session = await self._session(scope, identity)
-        if kind == "response":
-            assert session is not None
-            self.gateway.pending.resolve(session.session_id, message)
+        # Until `initialize` has answered, a stream started by the upstream carries no session.
+        stream = EventStream(send, {"mcp-session-id": session_id} if session_id else None)
+        try:
+            reply = await handle_legacy(
+                self.gateway,
+                identity,
+                session_id,
+                message,
+                stream.send,
+                protocol_version=header(scope, VERSION_HEADER),
+                trace_parent=trace_parent(scope),
+                on_accepted=partial(note_access, scope, identity),
+            )
+        except GatewayError as exc:
+            if not stream.started:
+                raise  # rendered as an HTTP error by `__call__`
+            await stream.reply(jsonrpc_error_response(message["id"], exc))
+            return
+        if reply.message is None:
             await send_empty(send, 202)
             return
-        params = message.get("params") or {}
-        stream = EventStream(send)
-        call = Call(identity, session, stream.send, message.get("id", ""), message["method"], params)
-        call.trace_parent = trace_parent(scope)
-        note_access(scope, identity, call.method)
-        if kind == "notification":
-            await handle_notification(self.gateway, call)
-            await send_empty(send, 202)
-            return
-        await stream.run(self.gateway, call)
+        await stream.reply(
+            reply.message, headers={"mcp-session-id": reply.session_id} if reply.session_id else {}
+        )
 
     async def _get(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not _accepts(scope, "text/event-stream"):
@@ -190,8 +186,4 @@ def _parse(body: bytes) -> Any:
     return message
 
 
-def session_header(call: Call) -> dict[str, str]:
-    return {"mcp-session-id": call.session.session_id} if call.session is not None else {}
-
-
-__all__ = ["JSONObject", "McpEndpoint", "session_header"]
+__all__ = ["JSONObject", "McpEndpoint"]

@@ -27,14 +27,14 @@ KEEPALIVE_SECONDS = 15.0
 
 
 class EventStream:
-    def __init__(self, send: Send) -> None:
+    def __init__(self, send: Send, headers: dict[str, str] | None = None) -> None:
         self._send = send
         # No yield when nobody holds it: a list_changed fan-out writes to a thousand streams
         # at once, and an event-loop turn per stream added up to most of its time (issue 12).
         self._lock = anyio.Lock(fast_acquire=True)
         self._started = False
         self._closed = False
-        self._headers: dict[str, str] = {}
+        self._headers: dict[str, str] = headers or {}
 
     async def open(self, headers: dict[str, str] | None = None) -> None:
         """Start the stream now (a GET stream), unless a message already started it."""
@@ -109,21 +109,31 @@ class EventStream:
 
         `status_of` picks the HTTP status of a JSON reply (2026-07-28 ties error codes to
         statuses); otherwise it is 200."""
-        if call.session is not None and not call.modern:
-            self._headers = {"mcp-session-id": call.session.session_id}
         try:
             response = await dispatch(gateway, call)
         except GatewayError as exc:
             if not self._started:
                 raise  # rendered as an HTTP error (503) by the endpoint
             response = jsonrpc_error_response(call.request_id, exc)
-        if call.session is not None and not call.modern:
-            self._headers = {"mcp-session-id": call.session.session_id}
+        status = status_of(response) if status_of is not None else 200
+        await self.reply(response, status)
+
+    @property
+    def started(self) -> bool:
+        """Whether the response has begun as a stream (so an error can only be its last event)."""
+        return self._started
+
+    async def reply(
+        self, response: JSONObject, status: int = 200, headers: dict[str, str] | None = None
+    ) -> None:
+        """Write the final response: JSON (with `status` and `headers`) when nothing started
+        the stream, else its last event."""
         async with self._lock:
             if not self._started:
                 self._closed = True
-                status = status_of(response) if status_of is not None else 200
-                await send_json(self._send, status, response, self._headers)
+                await send_json(
+                    self._send, status, response, headers if headers is not None else self._headers
+                )
                 return
             await self._write(response, last=True)
 
