@@ -115,8 +115,6 @@ class McpEndpoint:
         if is_modern(scope, message):
             # 2026-07-28 (basic/versioning, dual-era servers): a request carrying the
             # modern version or `_meta` envelope, and no session, is served statelessly.
-            method = message.get("method") if isinstance(message, dict) else None
-            await self.gateway.admit(identity, session_id, str(method or "response"))
             await serve_modern(self.gateway, identity, scope, receive, send, message)
             return
         # Until `initialize` has answered, a stream started by the upstream carries no session.

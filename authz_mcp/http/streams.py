@@ -9,16 +9,11 @@ final JSON-RPC response is its last event (spec basic/transports).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
 
 import anyio
 
-from authz_mcp.errors import GatewayError, jsonrpc_error_response
 from authz_mcp.http.asgi import Send, encode_json, send_json
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.proxy.context import Call
-from authz_mcp.proxy.dispatch import dispatch
-from authz_mcp.proxy.gateway import Gateway
 
 logger = logging.getLogger(__name__)
 
@@ -101,22 +96,6 @@ class EventStream:
                 self._closed = True
                 return False
             return True
-
-    async def run(
-        self, gateway: Gateway, call: Call, *, status_of: Callable[[JSONObject], int] | None = None
-    ) -> None:
-        """Dispatch `call` and write its response as JSON or as the stream's last event.
-
-        `status_of` picks the HTTP status of a JSON reply (2026-07-28 ties error codes to
-        statuses); otherwise it is 200."""
-        try:
-            response = await dispatch(gateway, call)
-        except GatewayError as exc:
-            if not self._started:
-                raise  # rendered as an HTTP error (503) by the endpoint
-            response = jsonrpc_error_response(call.request_id, exc)
-        status = status_of(response) if status_of is not None else 200
-        await self.reply(response, status)
 
     @property
     def started(self) -> bool:

@@ -16,12 +16,23 @@ from typing import Any
 from opentelemetry.context import Context
 
 from authz_mcp.auth.identity import Identity
-from authz_mcp.errors import InvalidRequest, SessionRequired, UnsupportedProtocolVersion
+from authz_mcp.errors import (
+    GatewayError,
+    InvalidRequest,
+    SessionRequired,
+    UnknownModernMethod,
+    UnsupportedProtocolVersion,
+    jsonrpc_error_response,
+)
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.protocol import LEGACY_VERSIONS
+from authz_mcp.protocol import LEGACY_VERSIONS, VERSION_HEADER
+from authz_mcp.proxy.capsets import Capset, capset_of
+from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.context import Call
-from authz_mcp.proxy.dispatch import classify, dispatch, handle_notification
+from authz_mcp.proxy.dispatch import MODERN_METHODS, classify, dispatch, handle_notification
 from authz_mcp.proxy.gateway import Gateway
+from authz_mcp.proxy.modern_checks import Headers, check_version, param_header_mismatch, validated_envelope
+from authz_mcp.proxy.principals import principal_session
 from authz_mcp.proxy.relay import Outbox
 from authz_mcp.sessions import SessionRecord
 
@@ -89,3 +100,84 @@ async def legacy_session(
     if protocol_version is not None and protocol_version not in LEGACY_VERSIONS:
         raise UnsupportedProtocolVersion()
     return record
+
+
+async def handle_modern(
+    gateway: Gateway,
+    identity: Identity,
+    message: Any,
+    outbox: Outbox,
+    *,
+    headers: Headers,
+    trace_parent: Context | None = None,
+    on_accepted: Callable[[str], None] | None = None,
+) -> Reply:
+    """Serve one 2026-07-28 request: no session, everything per request.
+
+    `headers` are the request's, checked against the body before anything is routed
+    (2026-07-28 transports "Server Validation": "Servers that process the request body MUST
+    reject requests where the values specified in the headers do not match the
+    corresponding values in the request body"); authorization then reads only the body.
+    A message refused before it is served is answered with its JSON-RPC error.
+    """
+    method = message.get("method") if isinstance(message, dict) else None
+    await gateway.admit(identity, None, str(method or "response"))
+    try:
+        call = await _modern_call(gateway, identity, message, outbox, headers)
+    except GatewayError as exc:
+        if exc.http_status >= 500:
+            raise  # the store is down: the whole request answers 503
+        request_id = message.get("id") if isinstance(message, dict) else None
+        return Reply(jsonrpc_error_response(request_id, exc), None)
+    if call is None:
+        return Reply(None, None)
+    if on_accepted is not None:
+        on_accepted(call.method)
+    call.trace_parent = trace_parent
+    return Reply(await dispatch(gateway, call), None)
+
+
+async def _modern_call(
+    gateway: Gateway, identity: Identity, message: Any, outbox: Outbox, headers: Headers
+) -> Call | None:
+    """The validated call, or None for a notification (accepted and dropped)."""
+    kind = classify(message)
+    if kind == "response":
+        # "The client MUST NOT send JSON-RPC responses."
+        raise InvalidRequest("Responses are not accepted from 2026-07-28 clients")
+    if kind == "notification":
+        # The 2026-07-28 core defines no client notifications over HTTP (cancellation is
+        # closing the stream): a posted one is accepted and dropped, as the SDK does; one
+        # naming a version not served is told so, as a request would be.
+        check_version((headers.get(VERSION_HEADER.decode()) or [""])[0])
+        return None
+    method: str = message["method"]
+    params: JSONObject = message.get("params") or {}
+    if method == "initialize":
+        # 2026-07-28 removed `initialize`: "404 Not Found and a JSON-RPC error with code
+        # -32601", whatever else the handshake-era request lacks (it has no `_meta`).
+        raise UnknownModernMethod(f"Method not found: {method}")
+    envelope = validated_envelope(headers, message, params)
+    if method not in MODERN_METHODS:
+        raise UnknownModernMethod(f"Method not found: {method}")
+    record = await principal_session(gateway, identity)
+    if method == "tools/call":
+        await _check_param_headers(gateway, identity, capset_of(envelope.capabilities), headers, params)
+    return Call(identity, record, outbox, message["id"], method, params, envelope=envelope)
+
+
+async def _check_param_headers(
+    gateway: Gateway, identity: Identity, capset: Capset, headers: Headers, params: JSONObject
+) -> None:
+    """`Mcp-Param-*` headers against a tool the user may call (a hidden tool is checked
+    like a missing one: not at all, so the answer is the same unknown-tool error)."""
+    name = params.get("name")
+    arguments = params.get("arguments") or {}
+    if not isinstance(name, str) or not isinstance(arguments, dict):
+        return
+    entry, decision = (await gateway.view_for(identity, capset)).lookup(Kind.TOOLS, name)
+    if entry is None or decision is None or not decision.allowed:
+        return
+    mismatch = param_header_mismatch(entry.item.get("inputSchema"), arguments, headers)
+    if mismatch is not None:
+        raise mismatch

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from authz_mcp.errors import HeaderMismatch
-from authz_mcp.http.modern_checks import header_map, param_header_mismatch, validated_envelope
+from authz_mcp.http.modern import header_map
+from authz_mcp.proxy.modern_checks import param_header_mismatch, validated_envelope
 from tests.modern.wire import MODERN, envelope
 
 SCHEMA = {

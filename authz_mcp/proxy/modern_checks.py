@@ -15,7 +15,6 @@ from mcp.shared.inbound import NAME_BEARING_METHODS, decode_header_value, valida
 from mcp_types import CLIENT_CAPABILITIES_META_KEY, PROTOCOL_VERSION_META_KEY
 
 from authz_mcp.errors import HeaderMismatch, MissingRequestMeta, UnsupportedModernVersion
-from authz_mcp.http.asgi import OWS, Scope
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.protocol import METHOD_HEADER, MODERN_VERSIONS, NAME_HEADER, VERSION_HEADER
 from authz_mcp.proxy.envelope import Envelope
@@ -27,16 +26,7 @@ _ROUTING_HEADERS = (VERSION_HEADER.decode(), METHOD_HEADER, NAME_HEADER)
 served. The legacy versions are reached through `initialize`, not by a retry."""
 
 Headers = dict[str, list[str]]
-
-
-def header_map(scope: Scope) -> Headers:
-    """Every request header by lower-case name, with all of its values, trimmed: RFC 9110
-    §5.5 "a field value does not include leading or trailing whitespace", so a parser
-    excludes it before the value is compared with the body."""
-    headers: Headers = {}
-    for name, value in scope.get("headers", ()):
-        headers.setdefault(name.decode("latin-1").lower(), []).append(value.decode("latin-1").strip(OWS))
-    return headers
+"""Every request header by lower-case name, with all of its values, trimmed (http/modern.py)."""
 
 
 def check_version(version: str) -> None:
