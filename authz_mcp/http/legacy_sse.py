@@ -42,10 +42,10 @@ from authz_mcp.http.asgi import (
     read_body,
     send_json,
 )
-from authz_mcp.http.channel import Channel
 from authz_mcp.http.credentials import authenticate
 from authz_mcp.http.refusal import send_refusal
 from authz_mcp.http.streams import EventStream, keep_alive
+from authz_mcp.proxy.channel import Channel
 from authz_mcp.proxy.gateway import Gateway
 
 SSE_PATH = "/sse"

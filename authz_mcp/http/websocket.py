@@ -25,9 +25,9 @@ from authz_mcp.errors import (
     jsonrpc_error_response,
 )
 from authz_mcp.http.asgi import Message, Receive, Scope, Send, encode_json, refuse_upgrade
-from authz_mcp.http.channel import Channel
 from authz_mcp.http.credentials import authenticate
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.proxy.channel import Channel
 from authz_mcp.proxy.gateway import Gateway
 
 logger = logging.getLogger(__name__)

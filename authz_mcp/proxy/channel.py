@@ -4,10 +4,10 @@ protocol 2024-11-05 (a GET stream plus a message URL) and the WebSocket transpor
 Both are message channels in each direction: the client sends requests,
 notifications and responses at any time, and everything the gateway sends goes
 down one outbox. The session is created by the client's `initialize`, bound to
-the user who opened the connection, and ends with the connection. Each message
-is served by the same proxy entry points as the Streamable HTTP endpoint
-(`dispatch`, `handle_notification`, `pending.resolve`); requests run
-concurrently, so a client can answer a sampling request while its tool call waits.
+the user who opened the connection, and ends with the connection. http/ reads
+each message off the connection and hands it to `Channel.receive`, its one call
+into the proxy per message; requests run concurrently, so a client can answer a
+sampling request while its tool call waits.
 """
 
 from __future__ import annotations
