@@ -100,6 +100,10 @@ async def harness(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterat
 
 
 # --- a real gateway process with personal tokens in a SQLite file ------------------------------
+#
+# One for the whole folder (test_api, test_gateway_use, test_websocket_revocation): each test
+# creates its own tokens and looks only at those, and together they hold a handful of active
+# tokens per user, far below `max_per_user`.
 
 POLICY = Path(__file__).with_name("policy.csv")
 
@@ -139,7 +143,7 @@ def pat_gateway_config(tmp_path: Path, issuer: RunningIssuer, port: int, **secti
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def pat_gateway(issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[PatGateway]:
     tmp_path = tmp_path_factory.mktemp("pat-gateway")
     port = free_port()
