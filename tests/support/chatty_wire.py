@@ -69,7 +69,7 @@ class HttpChatty:
         headers = {key.decode("latin-1"): value.decode("latin-1") for key, value in scope["headers"]}
         session_id = headers.get("mcp-session-id", "")
         if scope["method"] == "GET":
-            await self._get(session_id, send)
+            await self._get(session_id, receive, send)
         elif scope["method"] == "POST":
             body = b""
             while True:
@@ -110,16 +110,26 @@ class HttpChatty:
         response = await self._chatty.handle(connection, message, emit)
         await send({"type": "http.response.body", "body": _event(response), "more_body": False})
 
-    async def _get(self, session_id: str, send: Send) -> None:
+    async def _get(self, session_id: str, receive: Receive, send: Send) -> None:
         outside = self._outside.pop(session_id, None)
         if outside is None:
             await _plain(send, 405 if session_id in self._sessions else 404, b"")
             return
         await _start_sse(send, {})
         await send({"type": "http.response.body", "body": b": open\n\n", "more_body": True})
-        try:
+
+        async def relay() -> None:
             async for message in outside:
                 await send({"type": "http.response.body", "body": _event(message), "more_body": True})
+
+        # The stream ends when its client goes: uvicorn waits for every open request before it
+        # exits, so a stream still waiting for a message would hold a SIGTERM off until SIGKILL.
+        try:
+            async with anyio.create_task_group() as stream:
+                stream.start_soon(relay)
+                while (await receive())["type"] != "http.disconnect":
+                    pass
+                stream.cancel_scope.cancel()
         finally:
             self._outside.setdefault(session_id, outside)
 
