@@ -93,6 +93,7 @@ async def test_sessions_survive_a_sentinel_failover_with_at_most_one_retry(
         failed_over = anyio.Event()
         killed_at = 0.0
         promoted_at = 0.0
+        warmed_up = anyio.Event()  # every session made three calls: the master dies under load
 
         async def session(index: int, http: httpx.AsyncClient) -> None:
             response = await http.post(replicas[index % 2].url, json=INITIALIZE, headers=base)
@@ -147,13 +148,14 @@ async def test_sessions_survive_a_sentinel_failover_with_at_most_one_retry(
                 else:
                     assert "result" in reply, reply
                 figures.calls[index] += 1
+                if min(figures.calls) >= 3:
+                    warmed_up.set()
                 if failed_over.is_set():
                     figures.after_failover[index] += 1
 
         async def kill_master() -> None:
             nonlocal killed_at, promoted_at
-            while min(figures.calls) < 3:  # bounded by the load's deadline
-                await anyio.sleep(0.05)
+            await warmed_up.wait()  # bounded by the load's deadline
             old = sentinels.master.port
             killed_at = time.monotonic()
             sentinels.master.kill()

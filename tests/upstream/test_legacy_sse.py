@@ -7,6 +7,7 @@ headers on both requests, and supervised reconnection."""
 from __future__ import annotations
 
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -88,13 +89,12 @@ async def recording_server(recorder: Recorder, endpoint_host: str) -> AsyncItera
         app, host="127.0.0.1", port=port, log_level="critical", timeout_graceful_shutdown=1
     )
     server = uvicorn.Server(config)
-    async with anyio.create_task_group() as tg:
-        tg.start_soon(server.serve)
-        with anyio.fail_after(10):
-            while not server.started:
-                await anyio.sleep(0.01)
-        yield f"http://127.0.0.1:{port}/sse"
-        server.should_exit = True
+    # Listening before the server task starts: a client connecting at once waits in the backlog.
+    with socket.create_server(("127.0.0.1", port)) as listening:
+        async with anyio.create_task_group() as tg:
+            tg.start_soon(server.serve, [listening])
+            yield f"http://127.0.0.1:{port}/sse"
+            server.should_exit = True
 
 
 async def _start_once(url: str, http_client: httpx.AsyncClient) -> LegacySseUpstream:
