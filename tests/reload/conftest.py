@@ -11,6 +11,7 @@ import os
 import shutil
 import time
 from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -19,7 +20,7 @@ import httpx
 import pytest
 
 from authz_mcp.policy import PolicyEngine
-from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
+from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway, wait_until
 from tests.support.issuer import RunningIssuer
 from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command
 
@@ -53,14 +54,18 @@ EDITS: dict[str, Callable[[Path, str], None]] = {
 }
 
 
-@pytest.fixture
-def policy_dir(tmp_path: Path) -> Path:
-    """The model and the test policy, copied to a folder of the test's own."""
-    folder = tmp_path / "policies"
+def _base_policy_dir(parent: Path) -> Path:
+    folder = parent / "policies"
     folder.mkdir()
     shutil.copy(MODEL, folder / "model.conf")
     (folder / "policy.csv").write_text(BASE_POLICY, encoding="utf-8")
     return folder
+
+
+@pytest.fixture
+def policy_dir(tmp_path: Path) -> Path:
+    """The model and the test policy, copied to a folder of the test's own."""
+    return _base_policy_dir(tmp_path)
 
 
 def reload_config(tmp_path: Path, issuer: RunningIssuer, policy_dir: Path, **sections: Any) -> dict[str, Any]:
@@ -82,6 +87,43 @@ def reloading_gateway(
 ) -> Iterator[GatewayProcess]:
     with running_gateway(reload_config(tmp_path, issuer, policy_dir, **sections), tmp_path) as gateway:
         yield gateway
+
+
+@dataclass(frozen=True)
+class Reloading:
+    """A running gateway and the policy folder it watches."""
+
+    gateway: GatewayProcess
+    policy_dir: Path
+
+
+@pytest.fixture(scope="package")
+def _shared_reloading(issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Reloading]:
+    tmp_path = tmp_path_factory.mktemp("reload")
+    folder = _base_policy_dir(tmp_path)
+    with reloading_gateway(tmp_path, issuer, folder) as gateway:
+        yield Reloading(gateway, folder)
+
+
+@pytest.fixture
+def reloading(_shared_reloading: Reloading) -> Reloading:
+    """The folder's shared watching gateway, back on the base model and policy (whatever an
+    earlier test left) with no rejected edit pending: each test starts from the same state."""
+    gateway, folder = _shared_reloading.gateway, _shared_reloading.policy_dir
+    for path, text in (
+        (folder / "model.conf", MODEL.read_text(encoding="utf-8")),
+        (folder / "policy.csv", BASE_POLICY),
+    ):
+        if path.read_text(encoding="utf-8") != text:
+            replace_atomically(path, text)
+    expected = version_of(folder)
+
+    def at_base() -> bool:
+        status = readyz(gateway)
+        return bool(status["policy"] == expected and status["policy_reload"]["error"] is None)
+
+    wait_until(at_base, 5, "the base policy to be in force")
+    return _shared_reloading
 
 
 def readyz(gateway: GatewayProcess) -> dict[str, Any]:

@@ -9,7 +9,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.reload.conftest import BASE_POLICY, EDITS, readyz, reloading_gateway, token, version_of
+from tests.reload.conftest import (
+    BASE_POLICY,
+    EDITS,
+    Reloading,
+    readyz,
+    reloading_gateway,
+    token,
+    version_of,
+)
 from tests.support.gateway import GatewayProcess, wait_until
 from tests.support.issuer import RunningIssuer
 from tests.support.raw import RawSession
@@ -50,37 +58,38 @@ def _rejection(gateway: GatewayProcess) -> str | None:
 @pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
 async def test_an_invalid_edit_keeps_the_last_good_policy_and_reports_file_and_line(
     issuer: RunningIssuer,
-    policy_dir: Path,
-    tmp_path: Path,
+    reloading: Reloading,
     edit: Callable[[Path, str], None],
     breaks: Callable[[Path, Callable[[Path, str], None]], str],
 ) -> None:
-    with reloading_gateway(tmp_path, issuer, policy_dir) as gateway:
-        good = readyz(gateway)["policy"]
-        where = breaks(policy_dir, edit)
-        wait_until(lambda: _rejection(gateway) is not None, 5, "the edit to be rejected")
-        ready = httpx.get(f"{gateway.base_url}/readyz", timeout=10)
-        assert ready.status_code == 200
-        body = ready.json()
-        assert body["policy"] == good
-        assert body["policy_reload"]["error"].startswith(where)
-        assert any(where in line for line in gateway.log)
-        async with httpx.AsyncClient(timeout=20) as http:
-            bob = RawSession(http, gateway.url, token(issuer, gateway, "bob"))
-            await bob.initialize()
-            listed = await bob.request("tools/list")
-            assert "demo__get_forecast" not in {tool["name"] for tool in listed["result"]["tools"]}
-            echoed = await bob.request("tools/call", {"name": "demo__echo", "arguments": {"text": "still"}})
-            assert "still" in str(echoed["result"])
+    gateway, policy_dir = reloading.gateway, reloading.policy_dir
+    logged = len(gateway.log)
+    good = readyz(gateway)["policy"]
+    where = breaks(policy_dir, edit)
+    wait_until(lambda: _rejection(gateway) is not None, 5, "the edit to be rejected")
+    ready = httpx.get(f"{gateway.base_url}/readyz", timeout=10)
+    assert ready.status_code == 200
+    body = ready.json()
+    assert body["policy"] == good
+    assert body["policy_reload"]["error"].startswith(where)
+    # The gateway is shared: only this test's log lines count.
+    assert any(where in line for line in gateway.log[logged:])
+    async with httpx.AsyncClient(timeout=20) as http:
+        bob = RawSession(http, gateway.url, token(issuer, gateway, "bob"))
+        await bob.initialize()
+        listed = await bob.request("tools/list")
+        assert "demo__get_forecast" not in {tool["name"] for tool in listed["result"]["tools"]}
+        echoed = await bob.request("tools/call", {"name": "demo__echo", "arguments": {"text": "still"}})
+        assert "still" in str(echoed["result"])
 
-        (policy_dir / "model.conf").write_text(
-            (Path(__file__).parents[2] / "policies" / "model.conf").read_text(encoding="utf-8"),
-            encoding="utf-8",
-        )
-        edit(policy_dir / "policy.csv", BASE_POLICY + GRANT_FORECAST)
-        fixed = version_of(policy_dir)
-        wait_until(lambda: readyz(gateway)["policy"] == fixed, 5, "the fixed policy to load")
-        assert _rejection(gateway) is None
+    (policy_dir / "model.conf").write_text(
+        (Path(__file__).parents[2] / "policies" / "model.conf").read_text(encoding="utf-8"),
+        encoding="utf-8",
+    )
+    edit(policy_dir / "policy.csv", BASE_POLICY + GRANT_FORECAST)
+    fixed = version_of(policy_dir)
+    wait_until(lambda: readyz(gateway)["policy"] == fixed, 5, "the fixed policy to load")
+    assert _rejection(gateway) is None
 
 
 def test_sighup_reloads_the_files_when_watching_is_off(
