@@ -14,12 +14,13 @@ import pytest
 from tests.reload.conftest import (
     BASE_POLICY,
     EDITS,
+    Reloading,
     poll,
     readyz,
-    reloading_gateway,
     token,
     version_of,
 )
+from tests.support.gateway import wait_until
 from tests.support.issuer import RunningIssuer
 from tests.support.raw import RawSession
 
@@ -35,47 +36,47 @@ async def _tool_names(session: RawSession) -> set[str]:
 
 @pytest.mark.parametrize("edit", EDITS.values(), ids=EDITS.keys())
 async def test_a_valid_edit_applies_within_a_second_while_concurrent_calls_all_succeed(
-    issuer: RunningIssuer, policy_dir: Path, tmp_path: Path, edit: Callable[[Path, str], None]
+    issuer: RunningIssuer, reloading: Reloading, edit: Callable[[Path, str], None]
 ) -> None:
+    gateway, policy_dir = reloading.gateway, reloading.policy_dir
     policy = policy_dir / "policy.csv"
-    with reloading_gateway(tmp_path, issuer, policy_dir) as gateway:
-        async with httpx.AsyncClient(timeout=20) as http:
-            bob = RawSession(http, gateway.url, token(issuer, gateway, "bob"))
-            callers = [RawSession(http, gateway.url, token(issuer, gateway, "bob")) for _ in range(CALLERS)]
-            for session in (bob, *callers):
-                await session.initialize()
-            assert "demo__get_forecast" not in await _tool_names(bob)
-            replies: list[dict[str, Any]] = []
-            done = anyio.Event()
+    async with httpx.AsyncClient(timeout=20) as http:
+        bob = RawSession(http, gateway.url, token(issuer, gateway, "bob"))
+        callers = [RawSession(http, gateway.url, token(issuer, gateway, "bob")) for _ in range(CALLERS)]
+        for session in (bob, *callers):
+            await session.initialize()
+        assert "demo__get_forecast" not in await _tool_names(bob)
+        replies: list[dict[str, Any]] = []
+        done = anyio.Event()
 
-            async def keep_calling(session: RawSession) -> None:
-                while not done.is_set():
-                    arguments = {"text": f"call {len(replies)}"}
-                    replies.append(
-                        await session.request("tools/call", {"name": "demo__echo", "arguments": arguments})
-                    )
+        async def keep_calling(session: RawSession) -> None:
+            while not done.is_set():
+                arguments = {"text": f"call {len(replies)}"}
+                replies.append(
+                    await session.request("tools/call", {"name": "demo__echo", "arguments": arguments})
+                )
 
-            async with anyio.create_task_group() as group:
-                for session in callers:
-                    group.start_soon(keep_calling, session)
-                edited_at = time.monotonic()
-                edit(policy, FORECAST_FOR_VIEWERS)
+        async with anyio.create_task_group() as group:
+            for session in callers:
+                group.start_soon(keep_calling, session)
+            edited_at = time.monotonic()
+            edit(policy, FORECAST_FOR_VIEWERS)
 
-                async def forecast_listed() -> bool:
-                    return "demo__get_forecast" in await _tool_names(bob)
+            async def forecast_listed() -> bool:
+                return "demo__get_forecast" in await _tool_names(bob)
 
-                await poll(forecast_listed, 5, "the edit to reach bob's list")
-                took = time.monotonic() - edited_at
-                # More reloads under the same load: back and forth between two versions.
-                for text in (BASE_POLICY, FORECAST_FOR_VIEWERS, BASE_POLICY):
-                    edit(policy, text)
-                    expected = version_of(policy_dir)
+            await poll(forecast_listed, 5, "the edit to reach bob's list")
+            took = time.monotonic() - edited_at
+            # More reloads under the same load: back and forth between two versions.
+            for text in (BASE_POLICY, FORECAST_FOR_VIEWERS, BASE_POLICY):
+                edit(policy, text)
+                expected = version_of(policy_dir)
 
-                    async def applied(expected: str = expected) -> bool:
-                        return bool(readyz(gateway)["policy"] == expected)
+                async def applied(expected: str = expected) -> bool:
+                    return bool(readyz(gateway)["policy"] == expected)
 
-                    await poll(applied, 5, "the policy version to follow the edit")
-                done.set()
+                await poll(applied, 5, "the policy version to follow the edit")
+            done.set()
     assert took < 1.0, f"the edit took {took:.2f} s to apply"
     assert len(replies) > CALLERS
     failed = [reply for reply in replies if "result" not in reply or reply["result"].get("isError")]
@@ -83,25 +84,33 @@ async def test_a_valid_edit_applies_within_a_second_while_concurrent_calls_all_s
 
 
 async def test_a_call_the_edit_denies_is_refused_and_the_next_list_no_longer_shows_it(
-    issuer: RunningIssuer, policy_dir: Path, tmp_path: Path
+    issuer: RunningIssuer, reloading: Reloading
 ) -> None:
-    with reloading_gateway(tmp_path, issuer, policy_dir) as gateway:
-        async with httpx.AsyncClient(timeout=20) as http:
-            bob = RawSession(http, gateway.url, token(issuer, gateway, "bob"))
-            await bob.initialize()
-            add = {"name": "demo__add", "arguments": {"a": 1, "b": 2}}
-            assert "result" in await bob.request("tools/call", add)
-            (policy_dir / "policy.csv").write_text(NO_ADD_FOR_VIEWERS, encoding="utf-8")
-            expected = version_of(policy_dir)
+    gateway, policy_dir = reloading.gateway, reloading.policy_dir
+    audited = len(gateway.audit())
+    async with httpx.AsyncClient(timeout=20) as http:
+        bob = RawSession(http, gateway.url, token(issuer, gateway, "bob"))
+        await bob.initialize()
+        add = {"name": "demo__add", "arguments": {"a": 1, "b": 2}}
+        assert "result" in await bob.request("tools/call", add)
+        (policy_dir / "policy.csv").write_text(NO_ADD_FOR_VIEWERS, encoding="utf-8")
+        expected = version_of(policy_dir)
 
-            async def applied() -> bool:
-                return bool(readyz(gateway)["policy"] == expected)
+        async def applied() -> bool:
+            return bool(readyz(gateway)["policy"] == expected)
 
-            await poll(applied, 5, "the deny to apply")
-            refused = await bob.request("tools/call", add)
-            assert refused["error"]["code"] == -32602
-            assert "demo__add" not in await _tool_names(bob)
-            assert "demo__echo" in await _tool_names(bob)
+        await poll(applied, 5, "the deny to apply")
+        refused = await bob.request("tools/call", add)
+        assert refused["error"]["code"] == -32602
+        assert "demo__add" not in await _tool_names(bob)
+        assert "demo__echo" in await _tool_names(bob)
     deny_line = len(BASE_POLICY.splitlines()) + 1
-    reasons = [line["reason"] for line in gateway.audit() if line["decision"] == "deny"]
-    assert f"{policy_dir / 'policy.csv'}:{deny_line}: p, role:viewer, demo/tools/add, call, deny" in reasons
+    reason = f"{policy_dir / 'policy.csv'}:{deny_line}: p, role:viewer, demo/tools/add, call, deny"
+
+    def denial_reasons() -> list[str]:
+        # The gateway is shared and still running: only this test's audit lines count, and
+        # the last of them may land just after its reply.
+        return [line["reason"] for line in gateway.audit()[audited:] if line["decision"] == "deny"]
+
+    wait_until(lambda: reason in denial_reasons(), 5, "the denial's audit line")
+    assert reason in denial_reasons()
