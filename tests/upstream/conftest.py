@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 
 import httpx
 import pytest
@@ -8,7 +8,14 @@ import pytest
 from authz_mcp.config.model import HttpUpstreamConfig, SseUpstreamConfig, StdioUpstreamConfig
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import HttpUpstream, StdioUpstream, Upstream, build_upstream, create_http_client
-from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command, http_demo_server, sse_demo_server
+from tests.support.gateway import free_port, running_server_http
+from tests.support.upstreams import (
+    DEMO_MODULE,
+    PROJECT_ROOT,
+    demo_sse_on,
+    demo_stdio_command,
+    http_demo_server,
+)
 
 CLIENT_CAPABILITIES: JSONObject = {"sampling": {}, "roots": {"listChanged": True}, "elicitation": {}}
 
@@ -60,25 +67,36 @@ async def http_upstream(demo_url: str) -> AsyncIterator[HttpUpstream]:
     await upstream.aclose()
 
 
+@pytest.fixture(scope="module")
+def shared_demo_http() -> Iterator[str]:
+    """One demo server over Streamable HTTP for a module's tests: each connects afresh and
+    keeps its own sessions, and the demo holds no state these tests change."""
+    with running_server_http(DEMO_MODULE) as demo:
+        yield demo.url
+
+
+@pytest.fixture(scope="module")
+def shared_demo_sse() -> Iterator[str]:
+    """One demo server over 2024-11-05 HTTP+SSE for a module's tests, like `shared_demo_http`."""
+    port = free_port()
+    with demo_sse_on(port):
+        yield f"http://127.0.0.1:{port}/sse"
+
+
 @pytest.fixture(params=["stdio", "http", "sse"])
 async def upstream(request: pytest.FixtureRequest, http_client: httpx.AsyncClient) -> AsyncIterator[Upstream]:
-    """The demo server behind each transport, built the way the gateway builds it."""
+    """The demo server behind each transport, built the way the gateway builds it (a stdio
+    upstream starts its own server; the HTTP ones connect to the module's shared server)."""
     if request.param == "stdio":
-        built = build_upstream(
-            "demo", stdio_config(), http=http_client, client_capabilities=CLIENT_CAPABILITIES
-        )
-        await built.start()
-        yield built
-        await built.aclose()
-        return
-    serve, config = (
-        (http_demo_server, http_config) if request.param == "http" else (sse_demo_server, sse_config)
-    )
-    async with serve() as url:
-        built = build_upstream("demo", config(url), http=http_client, client_capabilities=CLIENT_CAPABILITIES)
-        await built.start()
-        yield built
-        await built.aclose()
+        config: StdioUpstreamConfig | HttpUpstreamConfig | SseUpstreamConfig = stdio_config()
+    elif request.param == "http":
+        config = http_config(request.getfixturevalue("shared_demo_http"))
+    else:
+        config = sse_config(request.getfixturevalue("shared_demo_sse"))
+    built = build_upstream("demo", config, http=http_client, client_capabilities=CLIENT_CAPABILITIES)
+    await built.start()
+    yield built
+    await built.aclose()
 
 
 @pytest.fixture
