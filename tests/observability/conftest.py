@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.support.gateway import gateway_config
+from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
 from tests.support.issuer import RunningIssuer
 from tests.support.upstreams import PROJECT_ROOT, demo_stdio_command
 
@@ -22,6 +24,15 @@ def demo_config(tmp_path: Path, issuer: RunningIssuer, port: int, **sections: An
         upstreams={"demo": {"transport": "stdio", "command": command, "args": args, "cwd": PROJECT_ROOT}},
         **sections,
     )
+
+
+@pytest.fixture(scope="package")
+def gateway(issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
+    """A gateway on the default settings, shared by the folder's tests that count only what
+    they did themselves."""
+    tmp_path = tmp_path_factory.mktemp("demo-gateway")
+    with running_gateway(demo_config(tmp_path, issuer, free_port()), tmp_path) as running:
+        yield running
 
 
 def scrape(url: str) -> dict[tuple[str, frozenset[tuple[str, str]]], float]:

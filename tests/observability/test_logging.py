@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 
 from tests.observability.conftest import demo_config
-from tests.support.gateway import free_port, running_gateway, wait_until
+from tests.support.gateway import GatewayProcess, free_port, running_gateway, wait_until
 from tests.support.issuer import RunningIssuer
 from tests.support.raw import RawSession
 
@@ -50,10 +50,11 @@ async def test_json_logs_give_one_access_line_per_request_without_secrets(
         assert session.session_id not in text
 
 
-def test_text_logs_are_the_default(issuer: RunningIssuer, tmp_path: Path) -> None:
-    with running_gateway(demo_config(tmp_path, issuer, free_port()), tmp_path) as gateway:
-        httpx.get(f"{gateway.base_url}/healthz")
-        wait_until(
-            lambda: any("authz_mcp.access: GET /healthz 200" in line for line in gateway.log), 10, "line"
-        )
-        assert not _json_lines(gateway.log)
+def test_text_logs_are_the_default(gateway: GatewayProcess) -> None:
+    # The gateway is shared: the access line must be one written for this test's request.
+    logged = len(gateway.log)
+    httpx.get(f"{gateway.base_url}/healthz")
+    wait_until(
+        lambda: any("authz_mcp.access: GET /healthz 200" in line for line in gateway.log[logged:]), 10, "line"
+    )
+    assert not _json_lines(gateway.log)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -17,13 +16,6 @@ from tests.support.issuer import RunningIssuer
 from tests.support.prometheus import prometheus_binary, running_prometheus
 from tests.support.raw import RawSession
 from tests.support.redis import REDIS_URL
-
-
-@pytest.fixture(scope="module")
-def gateway(issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[GatewayProcess]:
-    tmp_path = tmp_path_factory.mktemp("metrics")
-    with running_gateway(demo_config(tmp_path, issuer, free_port()), tmp_path) as running:
-        yield running
 
 
 async def _calls(gateway: GatewayProcess, issuer: RunningIssuer, user: str, *tools: str) -> None:
