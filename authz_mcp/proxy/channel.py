@@ -23,7 +23,7 @@ from authz_mcp.errors import GatewayError, InvalidRequest, SessionNotFound, json
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.protocol import LEGACY_VERSIONS, OLDEST_HANDSHAKE
 from authz_mcp.proxy.context import Call
-from authz_mcp.proxy.dispatch import classify, dispatch, handle_notification
+from authz_mcp.proxy.dispatch import classify
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.proxy.relay import Outbox
 from authz_mcp.sessions import SessionRecord
@@ -82,7 +82,7 @@ class Channel:
         try:
             session = await self.gateway.resolve_session(self._session_id, identity)
             call = Call(identity, session, self.outbox, "", message["method"], message.get("params") or {})
-            await handle_notification(self.gateway, call)
+            await self.gateway.dispatcher.handle_notification(call)
         except GatewayError as exc:
             logger.info("client notification %s not handled: %s", message["method"], type(exc).__name__)
 
@@ -123,7 +123,7 @@ class Channel:
 
     async def _dispatch(self, call: Call) -> JSONObject:
         try:
-            return await dispatch(self.gateway, call)
+            return await self.gateway.dispatcher.dispatch(call)
         except GatewayError as exc:
             # A 5xx (the store is down): on a channel it can only be this request's error.
             return jsonrpc_error_response(call.request_id, exc)

@@ -29,7 +29,7 @@ from authz_mcp.protocol import LEGACY_VERSIONS, VERSION_HEADER
 from authz_mcp.proxy.capsets import Capset, capset_of
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.context import Call
-from authz_mcp.proxy.dispatch import MODERN_METHODS, classify, dispatch, handle_notification
+from authz_mcp.proxy.dispatch import classify
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.proxy.modern_checks import Headers, check_version, param_header_mismatch, validated_envelope
 from authz_mcp.proxy.principals import principal_session
@@ -83,9 +83,9 @@ async def handle_legacy(
     if on_accepted is not None:
         on_accepted(call.method)
     if kind == "notification":
-        await handle_notification(gateway, call)
+        await gateway.dispatcher.handle_notification(call)
         return Reply(None, session.session_id if session is not None else None)
-    response = await dispatch(gateway, call)
+    response = await gateway.dispatcher.dispatch(call)
     return Reply(response, call.session.session_id if call.session is not None else None)
 
 
@@ -134,7 +134,7 @@ async def handle_modern(
     if on_accepted is not None:
         on_accepted(call.method)
     call.trace_parent = trace_parent
-    return Reply(await dispatch(gateway, call), None)
+    return Reply(await gateway.dispatcher.dispatch(call), None)
 
 
 async def _modern_call(
@@ -158,9 +158,9 @@ async def _modern_call(
         # -32601", whatever else the handshake-era request lacks (it has no `_meta`).
         raise UnknownModernMethod(f"Method not found: {method}")
     envelope = validated_envelope(headers, message, params)
-    if method not in MODERN_METHODS:
+    if not gateway.dispatcher.serves_modern(method):
         raise UnknownModernMethod(f"Method not found: {method}")
-    record = await principal_session(gateway, identity)
+    record = await principal_session(gateway.store, identity)
     if method == "tools/call":
         await _check_param_headers(gateway, identity, capset_of(envelope.capabilities), headers, params)
     return Call(identity, record, outbox, message["id"], method, params, envelope=envelope)

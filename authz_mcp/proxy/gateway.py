@@ -1,7 +1,8 @@
 """The proxy core: sessions, permitted views and routing to upstreams.
 
-The HTTP layer authenticates, resolves the session and hands each JSON-RPC
-message to `Gateway.dispatch`. Handlers for each method live in `methods/`.
+The HTTP layer authenticates and hands each JSON-RPC message to `entry.py`, which serves
+it through the gateway's `Dispatcher`. The gateway builds each family of method handlers
+(`methods/`) with the collaborators that family uses, and their table.
 """
 
 from __future__ import annotations
@@ -32,6 +33,12 @@ from authz_mcp.proxy.capsets import NO_CAPABILITIES, Capset
 from authz_mcp.proxy.catalog import Catalog, Kind
 from authz_mcp.proxy.catalog_manager import CatalogManager
 from authz_mcp.proxy.cursor import CursorCodec
+from authz_mcp.proxy.dispatch import Dispatcher, method_tables
+from authz_mcp.proxy.methods.discovery import Discovery
+from authz_mcp.proxy.methods.invoke import Invoke
+from authz_mcp.proxy.methods.lifecycle import Lifecycle
+from authz_mcp.proxy.methods.listing import Listing
+from authz_mcp.proxy.methods.modern import Modern
 from authz_mcp.proxy.mrtr import RequestStateCodec
 from authz_mcp.proxy.notifications import NotificationRouter, listen_quietly
 from authz_mcp.proxy.parked import ParkedExchanges
@@ -101,6 +108,31 @@ class Gateway:
         )
         for upstream in self.upstreams.values():
             upstream.set_unsolicited_handler(self.notifications.handler_for(upstream.name))
+        self.dispatcher = self._dispatcher()
+
+    def _dispatcher(self) -> Dispatcher:
+        """The method handlers, each family given what it uses, in the dispatch table."""
+        views = self.view_for
+        listing = Listing(views, self.cursors, self.audit)
+        invoke = Invoke(views, self.bridge, self.audit, self.store, self.notifications)
+        methods, modern_methods = method_tables(
+            Lifecycle(self.upstreams, self.create_session, self.store, self.bridge),
+            listing,
+            invoke,
+            Discovery(
+                self.config.discovery, views, self.cursors, self.search_index, self.audit, listing, invoke
+            ),
+            Modern(self.upstreams, views, self.audit, self.bridge, self.notifications, self.listen_streams),
+        )
+        return Dispatcher(
+            methods,
+            modern_methods,
+            upstreams=self.upstreams,
+            inflight=self.inflight,
+            metrics=self.metrics,
+            tracing=self.tracing,
+            trace_user=self.config.tracing.include_user,
+        )
 
     # --- lifecycle ---------------------------------------------------------------
 

@@ -12,7 +12,6 @@ hidden item, and the audit log keeps what the upstream said.
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING
 
 from authz_mcp.errors import (
     INTERNAL_ERROR,
@@ -23,10 +22,9 @@ from authz_mcp.errors import (
     UpstreamRpcError,
 )
 from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.observability.audit import AuditLog
+from authz_mcp.proxy.bridge import Bridge
 from authz_mcp.proxy.context import Call
-
-if TYPE_CHECKING:
-    from authz_mcp.proxy.gateway import Gateway
 
 _RESOURCE_NOT_FOUND_CODES = frozenset({INVALID_PARAMS, RESOURCE_NOT_FOUND})
 _NOT_FOUND_CODES = frozenset({INVALID_PARAMS, RESOURCE_NOT_FOUND, METHOD_NOT_FOUND, INTERNAL_ERROR})
@@ -55,7 +53,8 @@ def means_missing(error: JSONObject, kind: str) -> bool:
 
 
 async def forward_item(
-    gateway: Gateway,
+    bridge: Bridge,
+    audit: AuditLog,
     call: Call,
     upstream: str,
     params: JSONObject,
@@ -67,11 +66,11 @@ async def forward_item(
     """`call` forwarded to `upstream`, an upstream not-found error answered with `not_found`."""
     started = time.perf_counter()
     try:
-        return await gateway.bridge.forward(call, upstream, call.method, params)
+        return await bridge.forward(call, upstream, call.method, params)
     except UpstreamRpcError as exc:
         if not means_missing(exc.error, kind):
             raise
-        gateway.audit.record(
+        audit.record(
             identity=call.identity,
             session=call.session_key,
             method=call.method,

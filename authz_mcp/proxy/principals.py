@@ -14,16 +14,12 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
 
 from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import LimitReached
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.protocol import MODERN_VERSION
-from authz_mcp.sessions import SessionRecord, principal_session_id
-
-if TYPE_CHECKING:
-    from authz_mcp.proxy.gateway import Gateway
+from authz_mcp.sessions import SessionRecord, SessionStore, principal_session_id
 
 MAX_LISTENS_PER_PRINCIPAL = 8
 
@@ -32,7 +28,7 @@ MAX_LISTENS_PER_PRINCIPAL = 8
 _UPSTREAM_CAPABILITIES: JSONObject = {"sampling": {}, "elicitation": {}, "roots": {}}
 
 
-async def principal_session(gateway: Gateway, identity: Identity) -> SessionRecord:
+async def principal_session(store: SessionStore, identity: Identity) -> SessionRecord:
     """The principal's record, created on first use; each use restarts its idle period."""
     record = SessionRecord(
         session_id=principal_session_id(identity.key),
@@ -42,7 +38,7 @@ async def principal_session(gateway: Gateway, identity: Identity) -> SessionReco
         client_capabilities=dict(_UPSTREAM_CAPABILITIES),
         created_at=time.time(),
     )
-    return await gateway.store.get_or_create(record)
+    return await store.get_or_create(record)
 
 
 @contextmanager

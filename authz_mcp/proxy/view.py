@@ -9,12 +9,13 @@ run the policy per item.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 
 from authz_mcp.auth.identity import Identity
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.policy import CALL, GET, READ, Decider, Decision, PolicyEngine, resource_object
+from authz_mcp.proxy.capsets import Capset
 from authz_mcp.proxy.catalog import Catalog, Entry, Kind
 
 ACTION_FOR: Mapping[Kind, str] = {
@@ -90,3 +91,8 @@ class ViewCache:
         if len(self._views) > self._max:
             self._views.popitem(last=False)
         return view
+
+
+ViewFor = Callable[[Identity, Capset], Awaitable[PermittedView]]
+"""An identity's view for a client declaring a capset, on a current catalog: what a request
+is authorized against (`Gateway.view_for`)."""

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Awaitable, Callable, Mapping
 
 from authz_mcp import __version__
+from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import InvalidParams
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.protocol import LATEST_LEGACY, LEGACY_VERSIONS
+from authz_mcp.proxy.bridge import Bridge
 from authz_mcp.proxy.context import Call
-from authz_mcp.upstream.base import is_shared
+from authz_mcp.sessions import SessionRecord, SessionStore
+from authz_mcp.upstream.base import Upstream, is_shared
 
-if TYPE_CHECKING:
-    from authz_mcp.proxy.gateway import Gateway
+CreateSession = Callable[[Identity, str, JSONObject, JSONObject], Awaitable[SessionRecord]]
+"""Open a session for (identity, protocol version, client info, capabilities) (`Gateway.create_session`)."""
 
 LOG_LEVELS = ("debug", "info", "notice", "warning", "error", "critical", "alert", "emergency")
 
@@ -23,10 +26,9 @@ def negotiate_version(requested: object, supported: tuple[str, ...] = LEGACY_VER
     return requested if isinstance(requested, str) and requested in supported else LATEST_LEGACY
 
 
-def merged_capabilities(gateway: Gateway) -> JSONObject:
+def merged_capabilities(upstreams: Mapping[str, Upstream]) -> JSONObject:
     upstream_caps = [
-        (upstream.initialize_result or {}).get("capabilities") or {}
-        for upstream in gateway.upstreams.values()
+        (upstream.initialize_result or {}).get("capabilities") or {} for upstream in upstreams.values()
     ]
     # Configured upstreams may be down now and come back later: advertise from config
     # what any of them may offer, list_changed included, so clients re-list.
@@ -41,9 +43,9 @@ def merged_capabilities(gateway: Gateway) -> JSONObject:
     return capabilities
 
 
-def merged_instructions(gateway: Gateway) -> str | None:
+def merged_instructions(upstreams: Mapping[str, Upstream]) -> str | None:
     parts = []
-    for name, upstream in gateway.upstreams.items():
+    for name, upstream in upstreams.items():
         text = (upstream.initialize_result or {}).get("instructions")
         if isinstance(text, str) and text.strip():
             parts.append(f"[{name}] {text.strip()}")
@@ -57,41 +59,52 @@ def require_dict(params: JSONObject, key: str) -> JSONObject:
     return value
 
 
-async def initialize(gateway: Gateway, call: Call) -> JSONObject:
-    params = call.params
-    version = params.get("protocolVersion")
-    if not isinstance(version, str):
-        raise InvalidParams("protocolVersion must be a string")
-    capabilities = require_dict(params, "capabilities")
-    client_info = require_dict(params, "clientInfo")
-    negotiated = negotiate_version(version, call.versions or LEGACY_VERSIONS)
-    call.session = await gateway.create_session(call.identity, negotiated, client_info, capabilities)
-    result: JSONObject = {
-        "protocolVersion": negotiated,
-        "capabilities": merged_capabilities(gateway),
-        "serverInfo": {"name": "authz-mcp", "version": __version__},
-    }
-    instructions = merged_instructions(gateway)
-    if instructions:
-        result["instructions"] = instructions
-    return result
+class Lifecycle:
+    def __init__(
+        self,
+        upstreams: Mapping[str, Upstream],
+        create_session: CreateSession,
+        store: SessionStore,
+        bridge: Bridge,
+    ) -> None:
+        self._upstreams = upstreams
+        self._create_session = create_session
+        self._store = store
+        self._bridge = bridge
 
+    async def initialize(self, call: Call) -> JSONObject:
+        params = call.params
+        version = params.get("protocolVersion")
+        if not isinstance(version, str):
+            raise InvalidParams("protocolVersion must be a string")
+        capabilities = require_dict(params, "capabilities")
+        client_info = require_dict(params, "clientInfo")
+        negotiated = negotiate_version(version, call.versions or LEGACY_VERSIONS)
+        call.session = await self._create_session(call.identity, negotiated, client_info, capabilities)
+        result: JSONObject = {
+            "protocolVersion": negotiated,
+            "capabilities": merged_capabilities(self._upstreams),
+            "serverInfo": {"name": "authz-mcp", "version": __version__},
+        }
+        instructions = merged_instructions(self._upstreams)
+        if instructions:
+            result["instructions"] = instructions
+        return result
 
-async def ping(gateway: Gateway, call: Call) -> JSONObject:
-    return {}
+    async def ping(self, call: Call) -> JSONObject:
+        return {}
 
-
-async def set_level(gateway: Gateway, call: Call) -> JSONObject:
-    level = call.params.get("level")
-    if level not in LOG_LEVELS:
-        raise InvalidParams("level must be a syslog level name")
-    session = call.session
-    assert session is not None
-    await gateway.store.set_log_level(session.session_id, level)
-    # Only per-session upstream connections hear it: on a shared one the level would
-    # change what every other user receives.
-    for name in gateway.upstreams:
-        handle = session.upstream_sessions.get(name)
-        if handle is not None and not is_shared(handle):
-            await gateway.bridge.forward(call, name, "logging/setLevel", {"level": level})
-    return {}
+    async def set_level(self, call: Call) -> JSONObject:
+        level = call.params.get("level")
+        if level not in LOG_LEVELS:
+            raise InvalidParams("level must be a syslog level name")
+        session = call.session
+        assert session is not None
+        await self._store.set_log_level(session.session_id, level)
+        # Only per-session upstream connections hear it: on a shared one the level would
+        # change what every other user receives.
+        for name in self._upstreams:
+            handle = session.upstream_sessions.get(name)
+            if handle is not None and not is_shared(handle):
+                await self._bridge.forward(call, name, "logging/setLevel", {"level": level})
+        return {}
