@@ -187,6 +187,22 @@ def running_server_http(module: str, *extra_args: str) -> Iterator[DemoProcess]:
             process.wait(STOP_TIMEOUT)
 
 
+class HttpServers:
+    """Servers over Streamable HTTP shared by a module's tests, one process per server module
+    and arguments, started when a test first needs it. For tests that each connect afresh and
+    change no state the server keeps."""
+
+    def __init__(self, stack: contextlib.ExitStack) -> None:
+        self._stack = stack
+        self._urls: dict[tuple[str, ...], str] = {}
+
+    def url(self, module: str, *extra_args: str) -> str:
+        key = (module, *extra_args)
+        if key not in self._urls:
+            self._urls[key] = self._stack.enter_context(running_server_http(module, *extra_args)).url
+        return self._urls[key]
+
+
 def child_pids(pid: int) -> list[int]:
     """Direct children of `pid`, read from /proc (Linux)."""
     children: list[int] = []

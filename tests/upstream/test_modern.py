@@ -17,7 +17,7 @@ from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import SHARED_SESSION, HttpUpstream, Upstream, build_upstream
 from authz_mcp.upstream.base import Era
 from authz_mcp.upstream.http_client import HttpxClient
-from tests.support.gateway import running_server_http
+from tests.support.gateway import HttpServers
 from tests.support.upstreams import DEMO_MODULE
 from tests.upstream.conftest import CLIENT_CAPABILITIES, http_config, stdio_config
 from tests.upstream.sinks import RecordingHandler
@@ -25,31 +25,15 @@ from tests.upstream.sinks import RecordingHandler
 MODERN = "2026-07-28"
 
 
-class DemoServers:
-    """The demo server over Streamable HTTP, one process per set of arguments, started when a
-    test first needs it: each upstream connects afresh, and these tests change no state the
-    demo keeps."""
-
-    def __init__(self, stack: contextlib.ExitStack) -> None:
-        self._stack = stack
-        self._urls: dict[tuple[str, ...], str] = {}
-
-    def url(self, *demo_args: str) -> str:
-        if demo_args not in self._urls:
-            demo = self._stack.enter_context(running_server_http(DEMO_MODULE, *demo_args))
-            self._urls[demo_args] = demo.url
-        return self._urls[demo_args]
-
-
 @pytest.fixture(scope="module")
-def demo_servers() -> Iterator[DemoServers]:
+def demo_servers() -> Iterator[HttpServers]:
     with contextlib.ExitStack() as stack:
-        yield DemoServers(stack)
+        yield HttpServers(stack)
 
 
 @asynccontextmanager
 async def started(
-    servers: DemoServers, transport: str, protocol: str, *demo_args: str
+    servers: HttpServers, transport: str, protocol: str, *demo_args: str
 ) -> AsyncIterator[Upstream]:
     """The demo server behind `transport` (its own process over stdio, the module's shared one
     over HTTP), connected to with the era setting `protocol`."""
@@ -57,7 +41,7 @@ async def started(
         if transport == "stdio":
             config: StdioUpstreamConfig | HttpUpstreamConfig = stdio_config(*demo_args, protocol=protocol)
         else:
-            config = http_config(servers.url(*demo_args), protocol=protocol)
+            config = http_config(servers.url(DEMO_MODULE, *demo_args), protocol=protocol)
         upstream = build_upstream("demo", config, http=http, client_capabilities=CLIENT_CAPABILITIES)
         await upstream.start()
         stack.push_async_callback(upstream.aclose)
@@ -80,7 +64,7 @@ def transport(request: pytest.FixtureRequest) -> str:
     ],
 )
 async def test_the_era_is_probed_with_discover_falling_back_to_initialize_or_pinned(
-    demo_servers: DemoServers, transport: str, protocol: str, demo_args: tuple[str, ...], era: Era
+    demo_servers: HttpServers, transport: str, protocol: str, demo_args: tuple[str, ...], era: Era
 ) -> None:
     async with started(demo_servers, transport, protocol, *demo_args) as upstream:
         assert upstream.era is era
@@ -92,7 +76,7 @@ async def test_the_era_is_probed_with_discover_falling_back_to_initialize_or_pin
 
 
 async def test_a_legacy_only_upstream_pinned_modern_stays_unavailable(
-    demo_servers: DemoServers, transport: str
+    demo_servers: HttpServers, transport: str
 ) -> None:
     async with started(demo_servers, transport, "modern", "--legacy-only") as upstream:
         assert not upstream.available
@@ -101,7 +85,7 @@ async def test_a_legacy_only_upstream_pinned_modern_stays_unavailable(
 
 
 async def test_a_modern_upstream_has_no_sessions_and_returns_input_required_as_is(
-    demo_servers: DemoServers, transport: str
+    demo_servers: HttpServers, transport: str
 ) -> None:
     async with started(demo_servers, transport, "auto") as upstream:
         handle = await upstream.open_session(CLIENT_CAPABILITIES)
@@ -116,7 +100,7 @@ async def test_a_modern_upstream_has_no_sessions_and_returns_input_required_as_i
 
 
 async def test_subscribe_on_a_modern_upstream_becomes_its_listen_filter(
-    demo_servers: DemoServers, transport: str
+    demo_servers: HttpServers, transport: str
 ) -> None:
     uri = "demo://docs/handbook"
     async with started(demo_servers, transport, "auto") as upstream:
