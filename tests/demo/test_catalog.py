@@ -11,6 +11,7 @@ from mcp_types import (
 )
 
 from tests.demo.clients import demo_client
+from tests.support.gateway import HttpServers
 from tests.support.upstreams import Transport
 
 BUILTIN_TOOLS = {
@@ -30,8 +31,10 @@ BUILTIN_TOOLS = {
 RESOURCES = {"demo://docs/readme", "demo://docs/handbook", "demo://finance/payroll"}
 
 
-async def test_server_identifies_itself_over_the_handshake_era(transport: Transport) -> None:
-    async with demo_client(transport) as client:
+async def test_server_identifies_itself_over_the_handshake_era(
+    transport: Transport, servers: HttpServers
+) -> None:
+    async with demo_client(transport, servers=servers) as client:
         assert client.protocol_version == "2025-11-25"
         assert client.server_info is not None
         assert client.server_info.name == "authz-mcp-demo"
@@ -44,8 +47,10 @@ async def test_server_identifies_itself_over_the_handshake_era(transport: Transp
         assert capabilities.completions is not None
 
 
-async def test_lists_tools_resources_templates_and_prompts(transport: Transport) -> None:
-    async with demo_client(transport) as client:
+async def test_lists_tools_resources_templates_and_prompts(
+    transport: Transport, servers: HttpServers
+) -> None:
+    async with demo_client(transport, servers=servers) as client:
         tools = await client.list_tools()
         resources = await client.list_resources()
         templates = await client.list_resource_templates()
@@ -101,8 +106,8 @@ async def test_unknown_tool_is_invalid_params() -> None:
     assert caught.value.code == INVALID_PARAMS
 
 
-async def test_reads_static_and_templated_resources(transport: Transport) -> None:
-    async with demo_client(transport) as client:
+async def test_reads_static_and_templated_resources(transport: Transport, servers: HttpServers) -> None:
+    async with demo_client(transport, servers=servers) as client:
         payroll = await client.read_resource("demo://finance/payroll")
         profile = await client.read_resource("demo://users/alice/profile")
         with pytest.raises(MCPError) as caught:
@@ -115,8 +120,8 @@ async def test_reads_static_and_templated_resources(transport: Transport) -> Non
     assert caught.value.code == INVALID_PARAMS
 
 
-async def test_prompts_render_their_arguments(transport: Transport) -> None:
-    async with demo_client(transport) as client:
+async def test_prompts_render_their_arguments(transport: Transport, servers: HttpServers) -> None:
+    async with demo_client(transport, servers=servers) as client:
         report = await client.get_prompt("incident_report", {"service": "billing"})
         with pytest.raises(MCPError) as caught:
             await client.get_prompt("incident_report", {})
@@ -127,8 +132,8 @@ async def test_prompts_render_their_arguments(transport: Transport) -> None:
     assert caught.value.code == INVALID_PARAMS
 
 
-async def test_completes_prompt_and_template_arguments(transport: Transport) -> None:
-    async with demo_client(transport) as client:
+async def test_completes_prompt_and_template_arguments(transport: Transport, servers: HttpServers) -> None:
+    async with demo_client(transport, servers=servers) as client:
         services = await client.complete(
             PromptReference(name="incident_report"), {"name": "service", "value": "b"}
         )
