@@ -10,6 +10,7 @@ from mcp.client import ClientRequestContext, IncomingMessage
 from mcp_types import TextContent
 
 from tests.demo.clients import demo_client
+from tests.support.gateway import HttpServers
 from tests.support.upstreams import Transport
 
 NOTIFICATION_TIMEOUT = 10.0
@@ -22,7 +23,9 @@ def text_of(result: types.CallToolResult) -> str:
     return block.text
 
 
-async def test_slow_task_reports_progress_and_logs_each_step(transport: Transport) -> None:
+async def test_slow_task_reports_progress_and_logs_each_step(
+    transport: Transport, servers: HttpServers
+) -> None:
     reports: list[tuple[float, float | None]] = []
     logs: list[types.LoggingMessageNotificationParams] = []
 
@@ -32,7 +35,7 @@ async def test_slow_task_reports_progress_and_logs_each_step(transport: Transpor
     async def on_log(params: types.LoggingMessageNotificationParams) -> None:
         logs.append(params)
 
-    async with demo_client(transport, logging_callback=on_log) as client:
+    async with demo_client(transport, servers=servers, logging_callback=on_log) as client:
         result = await client.call_tool(
             "slow_task", {"steps": 3, "delay_ms": 1}, progress_callback=on_progress
         )
@@ -43,7 +46,7 @@ async def test_slow_task_reports_progress_and_logs_each_step(transport: Transpor
     assert [log.level for log in logs] == ["info"] * 3
 
 
-async def test_ask_model_returns_the_sampled_answer(transport: Transport) -> None:
+async def test_ask_model_returns_the_sampled_answer(transport: Transport, servers: HttpServers) -> None:
     questions: list[str] = []
 
     async def sample(
@@ -56,20 +59,20 @@ async def test_ask_model_returns_the_sampled_answer(transport: Transport) -> Non
             role="assistant", content=TextContent(type="text", text="42"), model="test"
         )
 
-    async with demo_client(transport, sampling_callback=sample) as client:
+    async with demo_client(transport, servers=servers, sampling_callback=sample) as client:
         result = await client.call_tool("ask_model", {"question": "meaning of life?"})
 
     assert text_of(result) == "42"
     assert questions == ["meaning of life?"]
 
 
-async def test_confirm_action_returns_what_the_user_chose(transport: Transport) -> None:
+async def test_confirm_action_returns_what_the_user_chose(transport: Transport, servers: HttpServers) -> None:
     async def elicit(context: ClientRequestContext, params: types.ElicitRequestParams) -> types.ElicitResult:
         assert isinstance(params, types.ElicitRequestFormParams)
         assert "confirm" in params.requested_schema["properties"]
         return types.ElicitResult(action="accept", content={"confirm": True})
 
-    async with demo_client(transport, elicitation_callback=elicit) as client:
+    async with demo_client(transport, servers=servers, elicitation_callback=elicit) as client:
         result = await client.call_tool("confirm_action", {"action": "drop table"})
 
     assert json.loads(text_of(result)) == {"action": "accept", "content": {"confirm": True}}
@@ -85,19 +88,20 @@ async def test_confirm_action_reports_a_decline() -> None:
     assert json.loads(text_of(result)) == {"action": "decline", "content": None}
 
 
-async def test_list_client_roots_returns_the_root_uris(transport: Transport) -> None:
+async def test_list_client_roots_returns_the_root_uris(transport: Transport, servers: HttpServers) -> None:
     async def roots(context: ClientRequestContext) -> types.ListRootsResult:
         return types.ListRootsResult(
             roots=[types.Root(uri="file:///srv/project"), types.Root(uri="file:///home/me")]  # type: ignore[arg-type]
         )
 
-    async with demo_client(transport, list_roots_callback=roots) as client:
+    async with demo_client(transport, servers=servers, list_roots_callback=roots) as client:
         result = await client.call_tool("list_client_roots", {})
 
     assert text_of(result).splitlines() == ["file:///srv/project", "file:///home/me"]
 
 
 async def test_subscribers_hear_about_touched_resources(transport: Transport) -> None:
+    # A server of its own: the reply counts every session's subscriptions.
     send, updates = anyio.create_memory_object_stream[str](10)
 
     async def on_message(message: IncomingMessage) -> None:
@@ -125,6 +129,7 @@ async def test_subscribers_hear_about_touched_resources(transport: Transport) ->
 
 
 async def test_add_dynamic_tool_announces_and_lists_the_new_tool(transport: Transport) -> None:
+    # A server of its own: the tool it adds cannot be removed.
     changed = anyio.Event()
 
     async def on_message(message: IncomingMessage) -> None:
