@@ -20,10 +20,12 @@ from tests.support.redis_servers import (
 TESTS = Path(__file__).parent
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under `--dist loadgroup` (scripts/test), each test folder runs on one worker: a folder's
     tests share gateways and servers through package- and session-scoped fixtures, which would
-    otherwise start once on every worker that runs some of them."""
+    otherwise start once on every worker that runs some of them. (First, so that pytest-xdist
+    sees the groups when it names the tests.)"""
     for item in items:
         folder = item.path.relative_to(TESTS).parts[0]
         item.add_marker(pytest.mark.xdist_group(folder))
