@@ -59,8 +59,16 @@ def console_gateway_config(tmp_path: Path, port: int, provider: RunningProvider)
     )
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def console_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleSetup]:
+    """The provider and the console's gateway, shared by the folder's tests: each signs in
+    afresh and looks only at its own users' tokens and at the latest audit lines."""
+    with running_console(tmp_path_factory) as setup:
+        yield setup
+
+
+@contextlib.contextmanager
+def running_console(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleSetup]:
     require_node()
     port = free_port()
     callback = f"http://127.0.0.1:{port}/console/callback"

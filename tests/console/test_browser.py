@@ -6,13 +6,24 @@ Screenshots of each step are kept in the test's tmp_path."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from tests.console.conftest import ConsoleSetup
+import pytest
+
+from tests.console.conftest import ConsoleSetup, running_console
 from tests.console.test_tokens import BOB_TOOLS, mcp_tool_names
 from tests.gateway.test_browser import CHROMIUM, browser_available
 from tests.tokens.wire import initialize
+
+
+@pytest.fixture(scope="module")
+def console_setup(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ConsoleSetup]:
+    """A console of this module's own: the token it revokes for bob stays in bob's list, where
+    test_tokens expects only its own."""
+    with running_console(tmp_path_factory) as setup:
+        yield setup
 
 
 def tools_over_mcp(url: str, token: str) -> set[str]:
