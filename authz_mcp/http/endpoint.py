@@ -44,7 +44,6 @@ from authz_mcp.http.refusal import send_refusal
 from authz_mcp.http.streams import EventStream
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.protocol import SESSION_HEADER, VERSION_HEADER
-from authz_mcp.proxy.entry import handle_legacy, legacy_session
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.sessions import SessionRecord
 
@@ -97,8 +96,8 @@ class McpEndpoint:
         return await authenticate(self.authenticator, scope)
 
     async def _session(self, scope: Scope, identity: Identity) -> SessionRecord:
-        return await legacy_session(
-            self.gateway, identity, header(scope, SESSION_HEADER), header(scope, VERSION_HEADER)
+        return await self.gateway.entry.legacy_session(
+            identity, header(scope, SESSION_HEADER), header(scope, VERSION_HEADER)
         )
 
     async def _post(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -120,8 +119,7 @@ class McpEndpoint:
         # Until `initialize` has answered, a stream started by the upstream carries no session.
         stream = EventStream(send, {"mcp-session-id": session_id} if session_id else None)
         try:
-            reply = await handle_legacy(
-                self.gateway,
+            reply = await self.gateway.entry.handle_legacy(
                 identity,
                 session_id,
                 message,

@@ -3,7 +3,7 @@
 A dual-era server "selects its behavior from how the client opens: A request
 carrying modern per-request `_meta` is served statelessly according to this
 revision" (2026-07-28 basic/versioning). The proxy checks the headers against the
-body (`proxy/entry.py`, `handle_modern`); this module gives it the headers and
+body (`proxy/entry.py`, `Entry.handle_modern`); this module gives it the headers and
 renders its reply. Closing the response stream cancels the request ("Closing the
 SSE response stream MUST be treated by the server as cancellation of that request").
 """
@@ -25,7 +25,7 @@ from authz_mcp.http.observe import note_access, trace_parent
 from authz_mcp.http.streams import EventStream, keep_alive
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.protocol import LEGACY_VERSIONS, SESSION_HEADER, VERSION_HEADER, has_envelope
-from authz_mcp.proxy.entry import Reply, handle_modern
+from authz_mcp.proxy.entry import Reply
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.proxy.modern_checks import Headers
 
@@ -81,8 +81,7 @@ async def serve_modern(
                 if listening:
                     group.start_soon(keep_alive, stream)
                 try:
-                    reply = await handle_modern(
-                        gateway,
+                    reply = await gateway.entry.handle_modern(
                         identity,
                         message,
                         stream.send,

@@ -1,7 +1,7 @@
 """The proxy core: sessions, permitted views and routing to upstreams.
 
-The HTTP layer authenticates and hands each JSON-RPC message to `entry.py`, which serves
-it through the gateway's `Dispatcher`. The gateway builds each family of method handlers
+The HTTP layer authenticates and hands each JSON-RPC message to the gateway's `Entry`
+(`entry.py`), which serves it through its `Dispatcher`. The gateway builds each family of method handlers
 (`methods/`) with the collaborators that family uses, and their table.
 """
 
@@ -34,6 +34,7 @@ from authz_mcp.proxy.catalog import Catalog, Kind
 from authz_mcp.proxy.catalog_manager import CatalogManager
 from authz_mcp.proxy.cursor import CursorCodec
 from authz_mcp.proxy.dispatch import Dispatcher, method_tables
+from authz_mcp.proxy.entry import Entry
 from authz_mcp.proxy.methods.discovery import Discovery
 from authz_mcp.proxy.methods.invoke import Invoke
 from authz_mcp.proxy.methods.lifecycle import Lifecycle
@@ -109,6 +110,9 @@ class Gateway:
         for upstream in self.upstreams.values():
             upstream.set_unsolicited_handler(self.notifications.handler_for(upstream.name))
         self.dispatcher = self._dispatcher()
+        self.entry = Entry(
+            self.dispatcher, self.admission, self.resolve_session, self.pending, self.store, self.view_for
+        )
 
     def _dispatcher(self) -> Dispatcher:
         """The method handlers, each family given what it uses, in the dispatch table."""
