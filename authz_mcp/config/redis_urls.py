@@ -1,4 +1,4 @@
-"""The Redis Sentinel and Redis Cluster forms of `store.url`."""
+"""The Redis forms of `store.url`, told apart without importing the Redis client."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 SENTINEL_SCHEME = "redis+sentinel"
 CLUSTER_SCHEME = "redis+cluster"
+REDIS_SCHEMES = ("redis", "rediss", SENTINEL_SCHEME, CLUSTER_SCHEME)
+
+
+def is_redis(url: str) -> bool:
+    return urlsplit(url).scheme in REDIS_SCHEMES
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,8 @@ from anyio.abc import TaskStatus
 from redis.exceptions import RedisError
 
 from authz_mcp.config import StoreConfig
-from authz_mcp.store.redis import connect, is_redis
+from authz_mcp.config.redis_urls import is_redis
+from authz_mcp.store.redis import connect
 
 logger = logging.getLogger(__name__)
 

@@ -8,15 +8,19 @@ import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
+from typing import TYPE_CHECKING
 
 import anyio
 from anyio.abc import TaskStatus
 
-from authz_mcp.config import Config
+from authz_mcp.config import Config, StoreConfig
+from authz_mcp.config.redis_urls import is_redis
 from authz_mcp.proxy.gateway import Gateway
-from authz_mcp.reload.channel import PolicyChannel
 from authz_mcp.reload.reloader import PolicyReloader, ReloadStatus
 from authz_mcp.reload.watcher import watch_files
+
+if TYPE_CHECKING:
+    from authz_mcp.reload.channel import PolicyChannel
 
 logger = logging.getLogger(__name__)
 
@@ -29,7 +33,7 @@ async def policy_lifecycle(config: Config, gateway: Gateway) -> AsyncIterator[Re
     while the gateway keeps serving the policy it has.
     """
     reloader = PolicyReloader(config.policy, gateway, list(config.upstreams))
-    channel = PolicyChannel.open(config.store)
+    channel = _replica_channel(config.store)
     try:
         async with anyio.create_task_group() as group:
             if channel is not None:
@@ -53,6 +57,16 @@ async def policy_lifecycle(config: Config, gateway: Gateway) -> AsyncIterator[Re
         if channel is not None:
             with anyio.CancelScope(shield=True):
                 await channel.aclose()
+
+
+def _replica_channel(store: StoreConfig) -> PolicyChannel | None:
+    """The other replicas' channel; None for a single-process store."""
+    if not is_redis(store.url):
+        return None
+    # Imported here: only a Redis store needs the Redis client, a quarter of a second of CPU.
+    from authz_mcp.reload.channel import PolicyChannel
+
+    return PolicyChannel.open(store)
 
 
 async def _reload_on_sighup(

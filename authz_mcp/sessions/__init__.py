@@ -1,4 +1,5 @@
-"""Downstream MCP sessions: the record, the store seam and its implementations."""
+"""Downstream MCP sessions: the record, the store seam and its implementations (the Redis one
+in `sessions.redis`, imported only when a Redis store is configured)."""
 
 from authz_mcp.sessions.factory import open_session_store
 from authz_mcp.sessions.memory import MemorySessionStore
@@ -8,12 +9,10 @@ from authz_mcp.sessions.record import (
     principal_session_id,
     session_key,
 )
-from authz_mcp.sessions.redis import RedisSessionStore
 from authz_mcp.sessions.store import SessionStore
 
 __all__ = [
     "MemorySessionStore",
-    "RedisSessionStore",
     "SessionRecord",
     "SessionStore",
     "is_principal_session_id",

@@ -5,10 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from authz_mcp.config.model import StoreConfig
+from authz_mcp.config.redis_urls import is_redis
 from authz_mcp.sessions.memory import MemorySessionStore
-from authz_mcp.sessions.redis import RedisSessionStore
 from authz_mcp.sessions.store import SessionStore
-from authz_mcp.store.redis import connect, is_redis
 
 
 def open_session_store(config: StoreConfig, *, idle_seconds: int) -> SessionStore:
@@ -27,6 +26,11 @@ def open_session_store(config: StoreConfig, *, idle_seconds: int) -> SessionStor
     if scheme in ("memory", "sqlite"):
         return MemorySessionStore(idle_seconds)
     if is_redis(config.url):
+        # Imported here: the Redis client costs every process start a quarter of a second
+        # of CPU, and only a Redis store needs it.
+        from authz_mcp.sessions.redis import RedisSessionStore
+        from authz_mcp.store.redis import connect
+
         client = connect(config.url)
         return RedisSessionStore(client, key_prefix=config.key_prefix, idle_seconds=idle_seconds)
     raise ValueError(f"unsupported store URL scheme {scheme!r}")

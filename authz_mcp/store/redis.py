@@ -32,15 +32,9 @@ logger = logging.getLogger(__name__)
 SOCKET_TIMEOUT_SECONDS = 2.0
 HEALTH_CHECK_SECONDS = 30
 
-
-REDIS_SCHEMES = ("redis", "rediss", SENTINEL_SCHEME, CLUSTER_SCHEME)
 # Sentinel: what a request waits for while the sentinels elect a new master (down-after plus the
 # failover itself), so that a failover costs requests time rather than failures.
 _FAILOVER_RETRY = Retry(ExponentialWithJitterBackoff(cap=1.0, base=0.1), retries=10)
-
-
-def is_redis(url: str) -> bool:
-    return urlsplit(url).scheme in REDIS_SCHEMES
 
 
 def connect(url: str, *, health_check_seconds: int = HEALTH_CHECK_SECONDS) -> redis.asyncio.Redis:

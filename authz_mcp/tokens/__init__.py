@@ -1,10 +1,10 @@
 """Personal access tokens (DESIGN §3): the secret, its record, the store seam and its
-implementations, the rules shared by the CLI and the API, and verification."""
+implementations (the Redis one in `tokens.redis`, imported only when a Redis store is
+configured), the rules shared by the CLI and the API, and verification."""
 
 from authz_mcp.tokens.factory import open_token_store
 from authz_mcp.tokens.memory import MemoryTokenStore
 from authz_mcp.tokens.record import TokenRecord, iso_time
-from authz_mcp.tokens.redis import RedisTokenStore
 from authz_mcp.tokens.service import IssuedToken, TokenService
 from authz_mcp.tokens.sqlite import SqliteTokenStore
 from authz_mcp.tokens.store import TokenStore
@@ -15,7 +15,6 @@ __all__ = [
     "IssuedToken",
     "MemoryTokenStore",
     "PatVerifier",
-    "RedisTokenStore",
     "SqliteTokenStore",
     "TokenRecord",
     "TokenService",

@@ -5,10 +5,9 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from authz_mcp.config.model import StoreConfig
+from authz_mcp.config.redis_urls import is_redis
 from authz_mcp.errors import ConfigError
-from authz_mcp.store.redis import connect, is_redis
 from authz_mcp.tokens.memory import MemoryTokenStore
-from authz_mcp.tokens.redis import RedisTokenStore
 from authz_mcp.tokens.sqlite import SqliteTokenStore
 from authz_mcp.tokens.store import TokenStore
 
@@ -28,6 +27,10 @@ def open_token_store(config: StoreConfig) -> TokenStore:
     if parts.scheme == "sqlite":
         return SqliteTokenStore(sqlite_path(config.url))
     if is_redis(config.url):
+        # Imported here, as in `open_session_store`: only a Redis store needs the client.
+        from authz_mcp.store.redis import connect
+        from authz_mcp.tokens.redis import RedisTokenStore
+
         # No hash tag, in a cluster either: every command touches one key, so each token's keys
         # spread over the masters like the sessions do, rather than the whole store in one slot.
         return RedisTokenStore(connect(config.url), key_prefix=config.key_prefix)

@@ -17,7 +17,8 @@ import pytest
 import redis.asyncio
 from redis.exceptions import RedisError
 
-from authz_mcp.sessions import MemorySessionStore, RedisSessionStore, SessionStore
+from authz_mcp.sessions import MemorySessionStore, SessionStore
+from authz_mcp.sessions.redis import RedisSessionStore
 from authz_mcp.store.redis import connect
 from tests.support.redis import REDIS_URL
 

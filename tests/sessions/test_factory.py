@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from authz_mcp.config.model import StoreConfig
-from authz_mcp.sessions import MemorySessionStore, RedisSessionStore, open_session_store
+from authz_mcp.sessions import MemorySessionStore, open_session_store
+from authz_mcp.sessions.redis import RedisSessionStore
 
 
 @pytest.mark.parametrize(

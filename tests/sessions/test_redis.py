@@ -12,7 +12,8 @@ from redis.exceptions import RedisError
 
 from authz_mcp.config.model import StoreConfig
 from authz_mcp.errors import StoreUnavailable
-from authz_mcp.sessions import RedisSessionStore, SessionStore, open_session_store, session_key
+from authz_mcp.sessions import SessionStore, open_session_store, session_key
+from authz_mcp.sessions.redis import RedisSessionStore
 from authz_mcp.sessions.store import LiveSessions
 from tests.sessions.conftest import RedisSpace
 from tests.sessions.test_contract import SESSION_ID, make_record

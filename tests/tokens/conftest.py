@@ -18,8 +18,9 @@ import pytest
 import redis.asyncio
 
 from authz_mcp.config import StoreConfig
-from authz_mcp.tokens import MemoryTokenStore, RedisTokenStore, SqliteTokenStore, TokenStore
+from authz_mcp.tokens import MemoryTokenStore, SqliteTokenStore, TokenStore
 from authz_mcp.tokens.factory import open_token_store
+from authz_mcp.tokens.redis import RedisTokenStore
 from tests.sessions.conftest import RedisSpace, open_redis_space, open_space_at
 from tests.support.gateway import GatewayProcess, free_port, gateway_config, running_gateway
 from tests.support.issuer import RunningIssuer
