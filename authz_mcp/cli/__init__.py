@@ -2,7 +2,10 @@
 
 Each command family lives in its own module with a `register(commands)` that
 adds its subparsers and sets `handler` (a function of the parsed arguments
-returning the exit code).
+returning the exit code). Those modules declare arguments only; a handler imports
+its implementation (`policy_commands.py`, `token_commands.py`, ...) when it runs,
+so that `--version` or `token list` does not load the gateway, the upstream
+transports and the MCP SDK.
 """
 
 from __future__ import annotations

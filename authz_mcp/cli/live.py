@@ -13,8 +13,6 @@ import anyio
 
 from authz_mcp.config import Config
 from authz_mcp.proxy.catalog import Catalog, Kind
-from authz_mcp.proxy.catalog_manager import CatalogManager
-from authz_mcp.upstream import create_http_client
 
 KIND_LABELS = {
     Kind.TOOLS: "tool",
@@ -33,7 +31,11 @@ class LiveCatalog:
 
 
 async def fetch_live_catalog(config: Config) -> LiveCatalog:
+    # Imported here, for the commands that start the upstreams: the transports bring aiohttp
+    # and the MCP SDK, which `policy explain` and `policy check --offline` do without.
+    from authz_mcp.proxy.catalog_manager import CatalogManager
     from authz_mcp.runtime import build_upstreams
+    from authz_mcp.upstream.factory import create_http_client
 
     # An admin command's output is its answer; the upstreams' start-up chatter would bury
     # it. Failures still show: they are warnings.

@@ -5,8 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from authz_mcp.config import load_config
-
 
 def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     serve_parser = commands.add_parser("serve", help="run the gateway")
@@ -33,6 +31,7 @@ def register(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> N
 
 def _check_command(args: argparse.Namespace) -> int:
     from authz_mcp.cli.preflight import preflight
+    from authz_mcp.config import load_config
 
     config = load_config(args.config)
     checked = preflight(config, args.config)
@@ -58,6 +57,7 @@ def _serve_command(args: argparse.Namespace) -> int:
     from authz_mcp.cli.preflight import require_clean
     from authz_mcp.cli.server import listening_sockets, run, serve
     from authz_mcp.cli.workers import require_shared_store, run_workers
+    from authz_mcp.config import load_config
 
     config = load_config(args.config)
     require_clean(config, args.config)

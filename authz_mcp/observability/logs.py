@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from authz_mcp.config.operations import LoggingConfig
+if TYPE_CHECKING:
+    # Only a type here: the CLI reads TEXT_FORMAT before any config is loaded.
+    from authz_mcp.config.operations import LoggingConfig
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
