@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import anyio
 import httpx
 
-from authz_mcp.auth import Authenticator
+from authz_mcp.auth.authenticator import Authenticator
 from authz_mcp.auth.refusals import AuthRefusals
 from authz_mcp.config import Config
 from authz_mcp.config.model import HttpUpstreamConfig
@@ -28,7 +28,8 @@ from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.reload import policy_lifecycle
 from authz_mcp.sessions import open_session_store
 from authz_mcp.tokens import PatVerifier, TokenService, open_token_store
-from authz_mcp.upstream import Upstream, build_upstream, create_http_client
+from authz_mcp.upstream.base import Upstream
+from authz_mcp.upstream.factory import build_upstream, create_http_client
 
 # The gateway's own session on a Streamable HTTP upstream relays nothing to anyone: it
 # declares no client capabilities, and lists what a client that declares none is offered;

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from authz_mcp.admin import lint
-from authz_mcp.admin.lint import Finding
+from authz_mcp.admin.lint import Finding, lint
 from authz_mcp.config import Config
 from authz_mcp.config.model import StdioUpstreamConfig
 from authz_mcp.errors import ConfigError

@@ -13,7 +13,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route, WebSocketRoute
 
-from authz_mcp.auth import Authenticator, protected_resource_metadata, resource_metadata_url
+from authz_mcp.auth.authenticator import Authenticator
+from authz_mcp.auth.challenge import resource_metadata_url
+from authz_mcp.auth.metadata import protected_resource_metadata
 from authz_mcp.console import PREFIX, console_app
 from authz_mcp.errors import GatewayError, http_body
 from authz_mcp.http.cors import Cors

@@ -5,7 +5,8 @@ A refusal is logged and counted here, where the client's address is known (auth/
 
 from __future__ import annotations
 
-from authz_mcp.auth import Authenticator, Identity
+from authz_mcp.auth.authenticator import Authenticator
+from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import CredentialsRefused, InvalidToken
 from authz_mcp.http.asgi import Scope, client_address, header
 

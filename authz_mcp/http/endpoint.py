@@ -14,7 +14,8 @@ from typing import Any
 
 import anyio
 
-from authz_mcp.auth import Authenticator, Identity
+from authz_mcp.auth.authenticator import Authenticator
+from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import (
     BodyTooLarge,
     GatewayError,

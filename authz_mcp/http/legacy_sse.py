@@ -23,7 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 import anyio
 from starlette.routing import Route
 
-from authz_mcp.auth import Authenticator, Identity
+from authz_mcp.auth.authenticator import Authenticator
+from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import (
     BodyTooLarge,
     GatewayError,

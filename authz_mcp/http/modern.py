@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 from mcp.shared.inbound import ERROR_CODE_HTTP_STATUS
 
-from authz_mcp.auth import Identity
+from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import GatewayError, jsonrpc_error_response
 from authz_mcp.http.asgi import OWS, Receive, Scope, Send, send_empty
 from authz_mcp.http.observe import note_access, trace_parent

@@ -15,7 +15,7 @@ from typing import Any
 
 from opentelemetry.context import Context
 
-from authz_mcp.auth import Identity
+from authz_mcp.auth.identity import Identity
 from authz_mcp.config.operations import LoggingConfig, MetricsConfig
 from authz_mcp.http.asgi import ASGIApp, Message, Receive, Scope, Send, send_empty
 from authz_mcp.observability.metrics import Metrics, status_class

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from authz_mcp.auth import www_authenticate
+from authz_mcp.auth.challenge import www_authenticate
 from authz_mcp.errors import AuthenticationError, GatewayError, InsufficientScope
 from authz_mcp.http.asgi import Send, send_error
 

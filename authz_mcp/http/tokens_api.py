@@ -19,7 +19,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from authz_mcp.auth import Authenticator, Identity, resource_metadata_url, www_authenticate
+from authz_mcp.auth.authenticator import Authenticator
+from authz_mcp.auth.challenge import resource_metadata_url, www_authenticate
+from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import (
     AdminRequired,
     AuthenticationError,

@@ -15,7 +15,8 @@ from typing import Any
 
 import anyio
 
-from authz_mcp.auth import Authenticator, www_authenticate
+from authz_mcp.auth.authenticator import Authenticator
+from authz_mcp.auth.challenge import www_authenticate
 from authz_mcp.errors import (
     AuthenticationError,
     GatewayError,

@@ -18,7 +18,7 @@ from typing import Any
 import anyio
 from anyio.abc import TaskGroup
 
-from authz_mcp.auth import Identity
+from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import GatewayError, InvalidRequest, SessionNotFound, jsonrpc_error_response
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.protocol import LEGACY_VERSIONS, OLDEST_HANDSHAKE

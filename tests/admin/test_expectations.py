@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from authz_mcp.admin import parse_expectations, run_expectations
+from authz_mcp.admin.expectations import parse_expectations, run_expectations
 from authz_mcp.errors import ConfigError
 from authz_mcp.policy import KeyPattern
 from tests.admin.support import engine

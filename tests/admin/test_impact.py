@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from authz_mcp.admin import discovered, identity_for, impact, known_identities
+from authz_mcp.admin.identities import identity_for, known_identities
+from authz_mcp.admin.impact import discovered, impact
 from authz_mcp.proxy.catalog import Kind
 from tests.admin.support import demo_catalog, engine
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from authz_mcp.admin import Finding, lint
+from authz_mcp.admin.lint import Finding, lint
 from authz_mcp.policy import PolicyEngine
 from tests.admin.support import demo_catalog, engine
 from tests.policy.conftest import DEFAULT_MODEL

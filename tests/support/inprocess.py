@@ -38,7 +38,7 @@ from authz_mcp.config.model import StdioUpstreamConfig
 from authz_mcp.demo.server import DemoConfig, build_server, parse_args
 from authz_mcp.demo.serving import serve_streams
 from authz_mcp.runtime import SHARED_CONNECTION_CAPABILITIES, Runtime, build_upstreams, open_runtime
-from authz_mcp.upstream import Upstream
+from authz_mcp.upstream.base import Upstream
 from authz_mcp.upstream.process import LineBuffer
 from authz_mcp.upstream.rpc import MAX_MESSAGE_BYTES
 from authz_mcp.upstream.stdio import StdioUpstream

@@ -7,7 +7,10 @@ import pytest
 
 from authz_mcp.config.model import HttpUpstreamConfig, SseUpstreamConfig, StdioUpstreamConfig
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.upstream import HttpUpstream, StdioUpstream, Upstream, build_upstream, create_http_client
+from authz_mcp.upstream.base import Upstream
+from authz_mcp.upstream.factory import build_upstream, create_http_client
+from authz_mcp.upstream.http import HttpUpstream
+from authz_mcp.upstream.stdio import StdioUpstream
 from tests.support.gateway import free_port, running_server_http
 from tests.support.upstreams import (
     DEMO_MODULE,

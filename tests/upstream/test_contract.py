@@ -7,8 +7,8 @@ import pytest
 
 from authz_mcp.errors import INVALID_PARAMS, METHOD_NOT_FOUND, UpstreamRpcError, UpstreamTimeout
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.upstream import HttpUpstream, Upstream
-from authz_mcp.upstream.base import SHARED_SESSION
+from authz_mcp.upstream.base import SHARED_SESSION, Upstream
+from authz_mcp.upstream.http import HttpUpstream
 from tests.upstream.sinks import RecordingSink
 
 

@@ -8,7 +8,8 @@ import anyio
 import pytest
 
 from authz_mcp.errors import UpstreamSessionExpired, UpstreamUnavailable
-from authz_mcp.upstream import SHARED_SESSION, HttpUpstream
+from authz_mcp.upstream.base import SHARED_SESSION
+from authz_mcp.upstream.http import HttpUpstream
 from tests.support.upstreams import http_demo_server
 from tests.upstream.conftest import CLIENT_CAPABILITIES, http_config
 from tests.upstream.sinks import RecordingHandler

@@ -15,7 +15,8 @@ from aiohttp import web
 
 from authz_mcp.errors import UpstreamFailed, UpstreamRpcError, UpstreamSessionExpired
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.upstream import SHARED_SESSION, HttpUpstream
+from authz_mcp.upstream.base import SHARED_SESSION
+from authz_mcp.upstream.http import HttpUpstream
 from authz_mcp.upstream.http_client import HttpxClient
 from tests.upstream.conftest import http_config
 from tests.upstream.sinks import RecordingSink

@@ -21,8 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response, StreamingResponse
 from starlette.routing import Route
 
-from authz_mcp.upstream import LegacySseUpstream
-from authz_mcp.upstream.legacy_sse import ForeignEndpoint, message_url
+from authz_mcp.upstream.legacy_sse import ForeignEndpoint, LegacySseUpstream, message_url
 from tests.support.gateway import free_port
 from tests.support.upstreams import demo_sse_on
 from tests.upstream.conftest import CLIENT_CAPABILITIES, sse_config

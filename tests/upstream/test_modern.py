@@ -14,8 +14,9 @@ import pytest
 from authz_mcp.config.model import HttpUpstreamConfig, StdioUpstreamConfig
 from authz_mcp.errors import UpstreamUnavailable
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.upstream import SHARED_SESSION, HttpUpstream, Upstream, build_upstream
-from authz_mcp.upstream.base import Era
+from authz_mcp.upstream.base import SHARED_SESSION, Era, Upstream
+from authz_mcp.upstream.factory import build_upstream
+from authz_mcp.upstream.http import HttpUpstream
 from authz_mcp.upstream.http_client import HttpxClient
 from tests.support.gateway import HttpServers
 from tests.support.upstreams import DEMO_MODULE

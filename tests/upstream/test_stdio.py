@@ -12,8 +12,9 @@ import pytest
 
 from authz_mcp.config.model import StdioUpstreamConfig
 from authz_mcp.errors import UpstreamFailed, UpstreamUnavailable
-from authz_mcp.upstream import SHARED_SESSION, StdioUpstream
+from authz_mcp.upstream.base import SHARED_SESSION
 from authz_mcp.upstream.process import LineBuffer, child_environment
+from authz_mcp.upstream.stdio import StdioUpstream
 from tests.upstream.conftest import CLIENT_CAPABILITIES
 from tests.upstream.sinks import RecordingHandler, RecordingSink
 
