@@ -11,13 +11,15 @@ from collections.abc import Iterable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass, field
 from enum import Enum
-
-from mcp.shared.uri_template import InvalidUriTemplate, UriTemplate
+from typing import TYPE_CHECKING
 
 from authz_mcp.errors import CatalogCollision
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.policy import UriRefusal, canonical_uri, prompt_object, resource_object, tool_object
 from authz_mcp.proxy.naming import exposed_name
+
+if TYPE_CHECKING:
+    from mcp.shared.uri_template import UriTemplate
 
 
 class Kind(Enum):
@@ -98,6 +100,17 @@ def _canonical_key(kind: Kind, uri: str) -> str | None:
     return canonical
 
 
+def _parse_template(text: str) -> UriTemplate | None:
+    # Imported at the first template: importing any module of the MCP SDK runs its package
+    # `__init__`, which loads the SDK's client and server too (half a second of CPU), and
+    # what only names `Kind` or `Catalog` (`policy explain`, `policy test`) needs none of it.
+    from mcp.shared.uri_template import InvalidUriTemplate, UriTemplate
+
+    with suppress(InvalidUriTemplate):
+        return UriTemplate.parse(text)
+    return None
+
+
 def build_catalog(
     version: int, lists: Iterable[UpstreamLists], prefixes: Mapping[str, str], *, strict: bool
 ) -> tuple[Catalog, list[CatalogCollision]]:
@@ -141,10 +154,9 @@ def build_catalog(
                     object=_policy_object(kind, upstream_lists.upstream, key if not renamed else original),
                 )
                 entries[kind][key] = entry
-                if kind is Kind.TEMPLATES:
+                if kind is Kind.TEMPLATES and (template := _parse_template(key)) is not None:
                     # An unparseable template is still listed; it just routes nothing.
-                    with suppress(InvalidUriTemplate):
-                        templates.append((entry, UriTemplate.parse(key)))
+                    templates.append((entry, template))
     frozen = {kind: dict(by_key) for kind, by_key in entries.items()}
     return Catalog(version, frozen, tuple(templates), frozenset(names)), collisions
 
