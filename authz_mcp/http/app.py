@@ -16,7 +16,6 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from authz_mcp.auth.authenticator import Authenticator
 from authz_mcp.auth.challenge import resource_metadata_url
 from authz_mcp.auth.metadata import protected_resource_metadata
-from authz_mcp.console import PREFIX, console_app
 from authz_mcp.errors import GatewayError, http_body
 from authz_mcp.http.cors import Cors
 from authz_mcp.http.endpoint import McpEndpoint
@@ -108,6 +107,9 @@ def build_app(
     if tokens is not None and config.auth.personal_tokens and config.auth.pat.self_service:
         routes += token_api_routes(gateway, authenticator, tokens)
     if config.console is not None:
+        # Imported only when configured: the console brings Jinja2 and authlib's OAuth client.
+        from authz_mcp.console import PREFIX, console_app
+
         console_tokens = tokens if tokens is not None and config.auth.personal_tokens else None
         routes.append(Mount(PREFIX, app=console_app(gateway, console_tokens, config.console, policy_status)))
     return Starlette(

@@ -12,18 +12,19 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping, MutableMapping
 from contextlib import contextmanager
+from typing import TYPE_CHECKING
 
 from opentelemetry import propagate, trace
 from opentelemetry.context import Context
-from opentelemetry.sdk.resources import Resource
-from opentelemetry.sdk.trace import TracerProvider
-from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor, SpanExporter
-from opentelemetry.sdk.trace.sampling import ParentBasedTraceIdRatio
 from opentelemetry.trace import Span, SpanKind, Status, StatusCode
 
 from authz_mcp import __version__
 from authz_mcp.config.operations import TracingConfig
 from authz_mcp.errors import ConfigError
+
+if TYPE_CHECKING:
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SpanExporter
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,12 @@ class Tracing:
         if exporter is None:
             self.tracer: trace.Tracer = trace.NoOpTracer()
             return
+        # The SDK only when spans are exported: the API's no-op tracer needs none of it.
+        from opentelemetry.sdk.resources import Resource
+        from opentelemetry.sdk.trace import TracerProvider
+        from opentelemetry.sdk.trace.export import BatchSpanProcessor, SimpleSpanProcessor
+        from opentelemetry.sdk.trace.sampling import ParentBasedTraceIdRatio
+
         resource = Resource.create({"service.name": config.service_name, "service.version": __version__})
         self._provider = TracerProvider(
             resource=resource, sampler=ParentBasedTraceIdRatio(config.sample_ratio)

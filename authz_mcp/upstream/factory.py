@@ -9,7 +9,6 @@ import httpx
 from authz_mcp.config.model import HttpUpstreamConfig, SseUpstreamConfig, StdioUpstreamConfig
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream.base import Upstream
-from authz_mcp.upstream.http import HttpUpstream
 from authz_mcp.upstream.legacy_sse import LegacySseUpstream
 from authz_mcp.upstream.stdio import StdioUpstream
 
@@ -25,7 +24,11 @@ def build_upstream(
         return StdioUpstream(name, config, client_capabilities=client_capabilities)
     if isinstance(config, SseUpstreamConfig):
         return LegacySseUpstream(name, config, http=http, client_capabilities=client_capabilities)
-    # Streamable HTTP upstreams each pool their own aiohttp connections (http_client.py).
+    # Streamable HTTP upstreams each pool their own aiohttp connections (http_client.py);
+    # imported here, as aiohttp costs every process start a quarter of a second of CPU and
+    # only this transport uses it.
+    from authz_mcp.upstream.http import HttpUpstream
+
     return HttpUpstream(name, config, client_capabilities=client_capabilities)
 
 
