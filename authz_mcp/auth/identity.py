@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+# Users, groups and roles share one Casbin namespace: no user may be named like a group or role.
+RESERVED_SUBJECT_PREFIXES = ("group:", "role:")
+
 
 @dataclass(frozen=True, slots=True)
 class Identity:

@@ -12,7 +12,7 @@ from typing import Any
 import jwt
 from jwt.exceptions import InvalidJTIError, InvalidSubjectError
 
-from authz_mcp.auth.identity import Identity
+from authz_mcp.auth.identity import RESERVED_SUBJECT_PREFIXES, Identity
 from authz_mcp.auth.jwks import JwksCache
 from authz_mcp.config.model import JwtIssuerConfig
 from authz_mcp.errors import InvalidToken
@@ -37,9 +37,6 @@ _DETAILS: tuple[tuple[type[jwt.PyJWTError], str], ...] = (
     (jwt.InvalidAlgorithmError, "algorithm not allowed"),
     (jwt.DecodeError, "malformed token"),
 )
-
-
-RESERVED_SUBJECT_PREFIXES = ("group:", "role:")
 
 
 class JwtVerifier:

@@ -17,8 +17,8 @@ from typing import Any
 from authlib.integrations.starlette_client import OAuth, OAuthError
 from starlette.requests import Request
 
-from authz_mcp.auth.identity import Identity
-from authz_mcp.auth.jwt import RESERVED_SUBJECT_PREFIXES, claim_at, groups_at
+from authz_mcp.auth.identity import RESERVED_SUBJECT_PREFIXES, Identity
+from authz_mcp.auth.jwt import claim_at, groups_at
 from authz_mcp.config.console import ConsoleConfig
 from authz_mcp.config.model import Config, JwtIssuerConfig
 from authz_mcp.errors import AuthzMcpError

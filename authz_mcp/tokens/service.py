@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from authz_mcp.auth.jwt import RESERVED_SUBJECT_PREFIXES
+from authz_mcp.auth.identity import RESERVED_SUBJECT_PREFIXES
 from authz_mcp.config.model import PersonalTokenConfig
 from authz_mcp.errors import InvalidTokenRequest, TokenLimitReached, TokenNotFound
 from authz_mcp.policy.keymatch import pattern_problem
