@@ -12,7 +12,6 @@ from pathlib import Path
 from authz_mcp.admin.expectations import parse_expectations, run_expectations
 from authz_mcp.admin.explanation import explanation_lines
 from authz_mcp.admin.identities import describe, identity_for, known_identities
-from authz_mcp.admin.impact import discovered, impact
 from authz_mcp.admin.lint import lint
 from authz_mcp.cli.live import KIND_LABELS, fetch_live_catalog
 from authz_mcp.config import Config, load_config
@@ -84,6 +83,10 @@ def test_command(args: argparse.Namespace) -> int:
 
 
 def impact_command(args: argparse.Namespace) -> int:
+    # The permitted views (proxy/view.py) bring the protocol types: imported only by the two
+    # commands that compute views, not by `explain`, `test` or `check`.
+    from authz_mcp.admin.impact import impact
+
     config = load_config(args.config)
     old, new = load_policy(config, args.old), load_policy(config, args.new)
     live = asyncio.run(fetch_live_catalog(config))
@@ -105,6 +108,8 @@ def _count(number: int, noun: str) -> str:
 
 
 def catalog_command(args: argparse.Namespace) -> int:
+    from authz_mcp.admin.impact import discovered  # as in impact_command
+
     config = load_config(args.config)
     engine = load_policy(config, args.policy)
     live = asyncio.run(fetch_live_catalog(config))
