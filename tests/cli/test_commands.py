@@ -3,15 +3,29 @@
 from __future__ import annotations
 
 import socket
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from authz_mcp import __version__
-from tests.cli.runner import MODEL, demo_upstream, one_error_line, run_cli, write_config
+from tests.cli.runner import (
+    MODEL,
+    demo_upstream,
+    may_serve,
+    one_error_line,
+    run_cli,
+    run_cli_process,
+    write_config,
+)
 
 COMMANDS = ["check", "serve"]
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    """In this process, unless the command could start a server."""
+    return run_cli_process(*args) if may_serve(args) else run_cli(*args)
 
 
 def test_check_of_a_valid_config_exits_0_and_says_ok(tmp_path: Path) -> None:
@@ -40,7 +54,7 @@ def test_version_prints_the_package_version() -> None:
     ],
 )
 def test_usage_errors_exit_2(args: tuple[str, ...]) -> None:
-    result = run_cli(*args)
+    result = run(*args)
     assert result.returncode == 2
     assert "usage: authz-mcp" in result.stderr
     assert "Traceback" not in result.stderr
@@ -111,7 +125,7 @@ def test_user_error_exits_1_with_one_line_naming_the_place(
     tmp_path: Path, command: str, broken: Broken
 ) -> None:
     config, place = broken(tmp_path)
-    line = one_error_line(run_cli(command, "--config", str(config)))
+    line = one_error_line(run(command, "--config", str(config)))
     assert place in line
 
 
@@ -123,7 +137,7 @@ def test_serve_refuses_two_upstreams_exposing_the_same_name(tmp_path: Path) -> N
     policy = tmp_path / "policy.csv"
     policy.write_text("p, alice, first/tools/*, call, allow\n", encoding="utf-8")
     config = write_config(tmp_path, policy=policy, upstreams=colliding_upstreams())
-    result = run_cli("serve", "--config", str(config))
+    result = run_cli_process("serve", "--config", str(config))
     assert result.returncode == 1
     assert " ready at " not in result.stderr
     assert "Traceback" not in result.stderr
@@ -154,7 +168,7 @@ def test_check_finds_the_policy_errors_and_serve_refuses_to_start(
     config = write_config(tmp_path, policy=policy)
 
     checked = run_cli("check", "--config", str(config))
-    served = run_cli("serve", "--config", str(config))
+    served = run_cli_process("serve", "--config", str(config))
 
     assert checked.returncode == 1
     [finding] = checked.stdout.splitlines()
@@ -178,7 +192,7 @@ def test_check_lists_warnings_and_still_says_ok(tmp_path: Path) -> None:
 def test_an_upstream_command_that_does_not_exist_is_named_in_one_line(tmp_path: Path, command: str) -> None:
     upstream = {"transport": "stdio", "command": "authz-mcp-surely-not-a-command", "args": ["stdio"]}
     config = write_config(tmp_path, upstreams={"demo": upstream})
-    result = run_cli(command, "--config", str(config))
+    result = run(command, "--config", str(config))
     line = one_error_line(result)
     # `check` lists every problem on stdout; `serve` names the first in its one line.
     reported = result.stdout if command == "check" else line
@@ -195,6 +209,6 @@ def test_a_busy_port_is_one_line_before_anything_starts(tmp_path: Path, args: tu
         port = busy.getsockname()[1]
         config = write_config(tmp_path, server={"host": "127.0.0.1", "port": port})
         value = str(config) if args[1] == "--config" else str(port)
-        result = run_cli(*args, value)
+        result = run_cli_process(*args, value)
     assert one_error_line(result) == f"authz-mcp: cannot listen on 127.0.0.1:{port}: Address already in use"
     assert "token:" not in result.stdout

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.cli.runner import one_error_line, run_cli, write_config
+from tests.cli.runner import one_error_line, run_cli_process, write_config
 from tests.support.gateway import (
     START_TIMEOUT,
     free_port,
@@ -35,12 +35,12 @@ def test_more_than_one_worker_without_a_shared_store_exits_1_with_one_line(
     tmp_path: Path, store: str
 ) -> None:
     path = write_config(tmp_path, store={"url": store.format(tmp=tmp_path)})
-    result = run_cli("serve", "--config", str(path), "--workers", "2")
+    result = run_cli_process("serve", "--config", str(path), "--workers", "2")
     assert "redis://" in one_error_line(result)
 
 
 def test_zero_workers_is_a_usage_error(tmp_path: Path) -> None:
-    result = run_cli("serve", "--config", str(write_config(tmp_path)), "--workers", "0")
+    result = run_cli_process("serve", "--config", str(write_config(tmp_path)), "--workers", "0")
     assert result.returncode == 2
 
 
