@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import sys
+import sysconfig
 from collections.abc import Callable
 from pathlib import Path
 
@@ -17,6 +19,7 @@ from tests.cli.runner import (
     one_error_line,
     run_cli,
     run_cli_process,
+    run_entry_point,
     write_config,
 )
 
@@ -33,6 +36,24 @@ def test_check_of_a_valid_config_exits_0_and_says_ok(tmp_path: Path) -> None:
     result = run_cli("check", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == f"{config}: ok (1 upstreams)"
+
+
+ENTRY_POINTS = {
+    "python-m": [sys.executable, "-m", "authz_mcp"],
+    "console-script": [str(Path(sysconfig.get_path("scripts")) / "authz-mcp")],
+}
+
+
+@pytest.mark.parametrize("entry_point", ENTRY_POINTS.values(), ids=list(ENTRY_POINTS))
+def test_each_entry_point_exits_1_with_one_line_on_a_user_error_and_2_on_a_usage_error(
+    tmp_path: Path, entry_point: list[str]
+) -> None:
+    missing = tmp_path / "absent.yaml"
+    line = one_error_line(run_entry_point(entry_point, "check", "--config", str(missing)))
+    assert str(missing) in line
+    usage = run_entry_point(entry_point, "check")
+    assert usage.returncode == 2
+    assert "usage: authz-mcp" in usage.stderr
 
 
 def test_version_prints_the_package_version() -> None:
