@@ -12,7 +12,14 @@ from typing import Any
 
 import pytest
 
-from tests.support.gateway import START_TIMEOUT, STOP_TIMEOUT, free_port, gateway_config
+from tests.support.gateway import (
+    START_TIMEOUT,
+    STOP_TIMEOUT,
+    GatewayProcess,
+    free_port,
+    gateway_config,
+    running_gateway,
+)
 from tests.support.issuer import RunningIssuer
 from tests.support.upstreams import PROJECT_ROOT
 
@@ -87,6 +94,43 @@ def minter(issuer: RunningIssuer, audience: str) -> Mint:
         return issuer.issuer.mint(subject, audience=audience, **options)  # type: ignore[arg-type]
 
     return mint_token
+
+
+@contextlib.contextmanager
+def chatty_gateway(
+    transport: str, request: pytest.FixtureRequest, issuer: RunningIssuer, tmp_path: Path
+) -> Iterator[GatewayProcess]:
+    """A gateway in front of a chatty upstream started with no arguments: over stdio the
+    folder's shared one, over HTTP one of its own.
+
+    Over HTTP the chatty process exits when a `roots/list` it sent after `initialized` goes
+    unanswered for ten seconds (the failure ends the task group every session runs in), which
+    a gateway kept for both modules' tests met; so each module has its own there."""
+    if transport == "stdio":
+        yield request.getfixturevalue("chatty_stdio_gateway")
+        return
+    with (
+        chatty_upstream(transport) as upstream,
+        running_gateway(chatty_gateway_config(tmp_path, issuer, upstream), tmp_path) as running,
+    ):
+        yield running
+
+
+@pytest.fixture(scope="package")
+def chatty_stdio_gateway(
+    issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[GatewayProcess]:
+    """Shared by the folder's tests that connect afresh. What they leave behind: the upstream's
+    pass counter, which only grows and is read as a lower bound; the capability sets the
+    gateway keeps a catalog of and has probed, each of which lists the same whatever other
+    sets are kept; and refreshes brought by `announce`'s list changes, which list the same
+    tools again, as the chatty upstream's lists never change."""
+    tmp_path = tmp_path_factory.mktemp("chatty-stdio")
+    with (
+        chatty_upstream("stdio") as upstream,
+        running_gateway(chatty_gateway_config(tmp_path, issuer, upstream), tmp_path) as running,
+    ):
+        yield running
 
 
 @pytest.fixture(scope="module", params=["stdio", "http"])

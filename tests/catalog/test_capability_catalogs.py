@@ -17,9 +17,9 @@ import pytest
 from mcp.shared.exceptions import MCPError
 from mcp.types import CreateMessageResult, TextContent
 
-from tests.catalog.conftest import Mint, chatty_gateway_config, chatty_upstream, minter
+from tests.catalog.conftest import Mint, chatty_gateway, minter
 from tests.support.clients import mcp_client
-from tests.support.gateway import GatewayProcess, running_gateway
+from tests.support.gateway import GatewayProcess
 from tests.support.issuer import RunningIssuer
 
 MODES = ["legacy", "2026-07-28"]
@@ -33,11 +33,7 @@ def gateway(
     # Streamable HTTP: each user has a session of their own. A stdio upstream is one process
     # shared by every user, initialized once with everything the gateway can relay, whose
     # lists a client declaring less sees less of (proxy/capset_probes.py).
-    tmp_path = tmp_path_factory.mktemp("capabilities")
-    with (
-        chatty_upstream(request.param) as upstream,
-        running_gateway(chatty_gateway_config(tmp_path, issuer, upstream), tmp_path) as running,
-    ):
+    with chatty_gateway(request.param, request, issuer, tmp_path_factory.mktemp("capabilities")) as running:
         yield running
 
 

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from mcp.types import ListRootsResult, Root
 
-from tests.catalog.conftest import Mint, chatty_gateway_config, chatty_upstream, minter
+from tests.catalog.conftest import Mint, chatty_gateway, minter
 from tests.support.clients import mcp_client
-from tests.support.gateway import GatewayProcess, running_gateway
+from tests.support.gateway import GatewayProcess
 from tests.support.issuer import RunningIssuer
 
 PLAIN_TOOLS = {"chatty__echo", "chatty__announce", "chatty__stats", "chatty__wait_passes"}
@@ -23,13 +23,12 @@ PLAIN_TOOLS = {"chatty__echo", "chatty__announce", "chatty__stats", "chatty__wai
 
 @pytest.fixture(scope="module")
 def gateway(
-    transport: str, issuer: RunningIssuer, tmp_path_factory: pytest.TempPathFactory
+    transport: str,
+    request: pytest.FixtureRequest,
+    issuer: RunningIssuer,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[GatewayProcess]:
-    tmp_path = tmp_path_factory.mktemp("chatty")
-    with (
-        chatty_upstream(transport) as upstream,
-        running_gateway(chatty_gateway_config(tmp_path, issuer, upstream), tmp_path) as running,
-    ):
+    with chatty_gateway(transport, request, issuer, tmp_path_factory.mktemp("chatty")) as running:
         yield running
 
 
