@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -16,19 +15,6 @@ from tests.support.redis_servers import (
     running_cluster,
     running_sentinels,
 )
-
-TESTS = Path(__file__).parent
-
-
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Under `--dist loadgroup` (scripts/test), each test folder runs on one worker: a folder's
-    tests share gateways and servers through package- and session-scoped fixtures, which would
-    otherwise start once on every worker that runs some of them. (First, so that pytest-xdist
-    sees the groups when it names the tests.)"""
-    for item in items:
-        folder = item.path.relative_to(TESTS).parts[0]
-        item.add_marker(pytest.mark.xdist_group(folder))
 
 
 @pytest.fixture
