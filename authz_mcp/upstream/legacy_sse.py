@@ -20,12 +20,10 @@ import asyncio
 import contextlib
 import functools
 import logging
-import math
 
 import anyio
 import httpx
 from anyio.abc import TaskGroup, TaskStatus
-from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
 from authz_mcp.config.model import SseUpstreamConfig
 from authz_mcp.errors import (
@@ -36,6 +34,7 @@ from authz_mcp.errors import (
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import rpc
 from authz_mcp.upstream.base import SHARED_SESSION, Era, MessageSink, UnsolicitedHandler
+from authz_mcp.upstream.inbox import Inbox
 from authz_mcp.upstream.pending import PendingCalls
 from authz_mcp.upstream.sse import SSEDecoder, read_events
 
@@ -47,8 +46,6 @@ _POST_TIMEOUT = httpx.Timeout(10.0)
 _STREAM_TIMEOUT = httpx.Timeout(10.0, read=None)
 _FIRST_RETRY_DELAY, _MAX_RETRY_DELAY = 0.1, 5.0
 _STABLE_SECONDS = 30.0
-
-_Queue = tuple[MemoryObjectSendStream[JSONObject], MemoryObjectReceiveStream[JSONObject]]
 
 
 class ForeignEndpoint(AuthzMcpError):
@@ -219,16 +216,14 @@ class LegacySseUpstream:
                     )
                     raise UpstreamUnavailable()
                 self._connection = tg.cancel_scope
-                queue: _Queue = anyio.create_memory_object_stream[JSONObject](math.inf)
-                tg.start_soon(self._deliver, queue[1])
-                await self._read(response, tg, queue[0])
+                inbox = Inbox(self.name)
+                tg.start_soon(inbox.run)
+                await self._read(response, tg, inbox)
                 tg.cancel_scope.cancel()
         finally:
             self._mark_down()
 
-    async def _read(
-        self, response: httpx.Response, tg: TaskGroup, queue: MemoryObjectSendStream[JSONObject]
-    ) -> None:
+    async def _read(self, response: httpx.Response, tg: TaskGroup, inbox: Inbox) -> None:
         async for event in read_events(response.aiter_bytes(), SSEDecoder()):
             if event.event == "endpoint":
                 if self._endpoint is None:
@@ -237,11 +232,14 @@ class LegacySseUpstream:
             elif event.event == "message" and event.data:
                 message = rpc.decode(event.data)
                 if message is not None:
-                    self._route(message, tg, queue)
+                    self._route(message, tg, inbox)
 
-    def _route(self, message: JSONObject, tg: TaskGroup, queue: MemoryObjectSendStream[JSONObject]) -> None:
+    def _route(self, message: JSONObject, tg: TaskGroup, inbox: Inbox) -> None:
+        """Route one message without awaiting anything; a response waits for the notifications
+        that came before it, so progress reaches a client before its result."""
         if rpc.is_response(message):
-            self._calls.settle(message)
+            mark = inbox.received
+            self._calls.settle(message, functools.partial(inbox.caught_up, mark) if mark else None)
         elif rpc.is_request(message):
             # Answered in its own task: a sampling answer may take minutes.
             tg.start_soon(self._inbound.answer, message, self._target(message))
@@ -250,11 +248,7 @@ class LegacySseUpstream:
         elif message["method"] == "notifications/cancelled":
             self._inbound.cancel(message)
         else:
-            queue.send_nowait(message)
-
-    async def _deliver(self, queue: MemoryObjectReceiveStream[JSONObject]) -> None:
-        async for message in queue:
-            await rpc.deliver(message, self._target(message))
+            inbox.put(message, self._target(message))
 
     def _target(self, message: JSONObject) -> MessageSink | None:
         """Who receives an upstream notification or request: progress by its token; anything
