@@ -48,3 +48,13 @@ def redis_sentinel(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sentine
         pytest.skip("redis-server is not installed")
     with running_sentinels(tmp_path_factory.mktemp("redis-sentinel")) as sentinels:
         yield sentinels
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object | None:
+    """`--dist loadscope` hands out whole test folders (tests/support/scheduling.py)."""
+    if config.getoption("dist") != "loadscope":
+        return None
+    from tests.support.scheduling import FolderScheduling
+
+    return FolderScheduling(config, log)
