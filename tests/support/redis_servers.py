@@ -194,10 +194,12 @@ def running_sentinels(tmp_path: Path) -> Iterator[SentinelSetup]:
         replica = start("--replicaof", "127.0.0.1", str(master.port))
 
         def replicating() -> bool:
-            with master.client() as client:
-                return int(client.info("replication")["connected_slaves"]) >= 1
+            # Synchronised, not just connected: until its first full sync ends, the replica
+            # holds none of what clients write, and a failover then would lose it all.
+            with replica.client() as client:
+                return bool(client.info("replication").get("master_link_status") == "up")
 
-        wait_for(replicating, "the replica to connect")
+        wait_for(replicating, "the replica to finish its first sync")
         setup = SentinelSetup(master, replica)
         config = SENTINEL_CONFIG.replace("{master}", str(master.port))
         setup.sentinels = [start("--sentinel", config=config) for _ in range(3)]
