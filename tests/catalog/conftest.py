@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import warm
 from tests.support.gateway import (
     START_TIMEOUT,
     STOP_TIMEOUT,
@@ -32,11 +33,8 @@ Mint = Callable[..., str]
 @contextlib.contextmanager
 def running_chatty_http(*args: str) -> Iterator[str]:
     """The chatty upstream over Streamable HTTP as a process; yields its URL once it printed it."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", CHATTY_MODULE, "http", *args],
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
+    process = warm.start(
+        [sys.executable, "-m", CHATTY_MODULE, "http", *args], cwd=PROJECT_ROOT, stdout=subprocess.PIPE
     )
     url: list[str] = []
     ready = threading.Event()

@@ -18,6 +18,7 @@ import pytest
 from mcp.shared.exceptions import MCPError
 
 from authz_mcp.errors import INVALID_PARAMS
+from tests.support import warm
 from tests.support.clients import mcp_client
 from tests.support.gateway import free_port, wait_until
 from tests.support.upstreams import PROJECT_ROOT
@@ -31,7 +32,7 @@ TOKEN_LINE = re.compile(r"^ {4}token: (\S+)$")
 
 @dataclass
 class Demo:
-    process: subprocess.Popen[str]
+    process: warm.WarmProcess
     url: str
     tokens: dict[str, str] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
@@ -67,12 +68,11 @@ def running_demo(config: Path | None = None) -> Iterator[Demo]:
     """The demo as a process; yields once the banner is printed and the gateway listens."""
     port = free_port()
     with_config = ["--config", str(config)] if config is not None else []
-    process = subprocess.Popen(
+    process = warm.start(
         [sys.executable, "-m", "authz_mcp", "demo", "--port", str(port), *with_config],
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
-        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     demo = Demo(process, f"http://127.0.0.1:{port}/mcp")

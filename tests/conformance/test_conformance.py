@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.conformance.suite import Verdict, run_server_scenarios
+from tests.support import warm
 from tests.support.gateway import free_port, gateway_config, running_gateway
 from tests.support.issuer import RunningIssuer
 from tests.support.upstreams import PROJECT_ROOT
@@ -81,12 +82,11 @@ def _bearer_proxy(target: str, token_file: Path) -> Iterator[str]:
 @contextlib.contextmanager
 def _ready_process(module: str, *args: str) -> Iterator[str]:
     """`python -m module args`, once it printed its READY line: the URL it named."""
-    process = subprocess.Popen(
+    process = warm.start(
         [sys.executable, "-m", module, *args],
         cwd=PROJECT_ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,
-        text=True,
     )
     try:
         assert process.stdout is not None

@@ -1,4 +1,5 @@
-"""The gateway run as a real `authz-mcp serve` process, for end-to-end tests.
+"""The gateway run as a real `authz-mcp serve` process, for end-to-end tests (forked from a
+warm interpreter, tests/support/warm.py).
 
     with running_gateway(config_dict, tmp_path) as gw:
         gw.url          # http://127.0.0.1:<port>/mcp
@@ -25,7 +26,9 @@ from typing import Any
 
 import yaml
 
+from tests.support import warm
 from tests.support.upstreams import DEMO_MODULE, PROJECT_ROOT
+from tests.support.warm import WarmProcess
 
 START_TIMEOUT = 30.0
 STOP_TIMEOUT = 10.0
@@ -39,7 +42,7 @@ def free_port() -> int:
 
 @dataclass
 class GatewayProcess:
-    process: subprocess.Popen[str]
+    process: WarmProcess
     base_url: str
     audit_path: Path
     log: list[str] = field(default_factory=list)
@@ -99,12 +102,11 @@ def running_gateway(
     port = config["server"]["port"]
     path = tmp_path / f"gateway-{port}.yaml"
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
-    process = subprocess.Popen(
+    process = warm.start(
         [sys.executable, "-m", "authz_mcp", "serve", "--config", str(path), *args],
         cwd=PROJECT_ROOT,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
-        text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     gateway = GatewayProcess(process, f"http://127.0.0.1:{port}", Path(config["audit"]["path"]))
@@ -136,7 +138,7 @@ class DemoProcess:
     the upstream)."""
 
     url: str
-    process: subprocess.Popen[str]
+    process: WarmProcess
     stderr: list[str] = field(default_factory=list)
 
 
@@ -152,9 +154,7 @@ def running_server_http(module: str, *extra_args: str) -> Iterator[DemoProcess]:
     """A server ``module`` that prints a READY line (the demo server, or a test server such as
     ``tests.support.vault_server``) over Streamable HTTP, ready once it printed its URL."""
     command = [sys.executable, "-m", module, "http", "--host", "127.0.0.1", "--port", "0", *extra_args]
-    process = subprocess.Popen(
-        command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    process = warm.start(command, cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     demo = DemoProcess("", process)
     ready = threading.Event()
 

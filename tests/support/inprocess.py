@@ -43,6 +43,7 @@ from authz_mcp.upstream.process import LineBuffer
 from authz_mcp.upstream.rpc import MAX_MESSAGE_BYTES
 from authz_mcp.upstream.stdio import StdioUpstream
 from tests.support.upstreams import DEMO_MODULE
+from tests.support.warm import python_m_args
 
 HTTP_TIMEOUT = 20.0
 
@@ -169,12 +170,12 @@ class InProcessServer(Process):
 
 
 def is_demo_command(config: StdioUpstreamConfig) -> bool:
-    return tuple(config.args[:3]) == ("-m", DEMO_MODULE, "stdio")
+    return tuple(python_m_args(config.args)[:3]) == ("-m", DEMO_MODULE, "stdio")
 
 
 async def launch_demo(config: StdioUpstreamConfig) -> Process:
     """The demo server its command line describes, in-process."""
-    args = parse_args(config.args[2:])
+    args = parse_args(python_m_args(config.args)[2:])
     server = build_server(DemoConfig(page_size=args.page_size, extra_tools=args.extra_tools))
     return InProcessServer(server, legacy_only=args.legacy_only)
 

@@ -1,4 +1,5 @@
-"""The demo MCP server (authz_mcp.demo.server) run as a real subprocess, for tests.
+"""The demo MCP server (authz_mcp.demo.server) run as a real subprocess, for tests; each is
+forked from a warm interpreter (tests/support/warm.py), the stdio one through its launcher.
 
     async with http_demo_server("--page-size", "2") as url:   # "http://127.0.0.1:<port>/mcp"
         ...
@@ -12,8 +13,10 @@ its working directory: pass ``PROJECT_ROOT`` as ``cwd`` when spawning the stdio 
 from __future__ import annotations
 
 import contextlib
+import functools
 import subprocess
 import sys
+import threading
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -21,16 +24,17 @@ from subprocess import PIPE
 from typing import Literal
 
 import anyio
-from anyio.abc import Process
-from anyio.streams.buffered import BufferedByteReceiveStream
 from mcp.client.stdio import StdioServerParameters
+
+from tests.support import warm
+from tests.support.warm import WarmProcess
 
 PROJECT_ROOT = str(Path(__file__).resolve().parents[2])
 DEMO_MODULE = "authz_mcp.demo.server"
 
 Transport = Literal["stdio", "http"]
 
-_READY_PREFIX = b"READY "
+_READY_PREFIX = "READY "
 _START_TIMEOUT = 20.0
 _STOP_TIMEOUT = 5.0
 
@@ -38,7 +42,7 @@ _STOP_TIMEOUT = 5.0
 def stdio_command(module: str, *extra_args: str) -> tuple[str, list[str]]:
     """Command and arguments that run a server ``module`` (the demo server, or a test server
     such as ``tests.support.vault_server``) over stdio, from ``PROJECT_ROOT``."""
-    return sys.executable, ["-m", module, "stdio", *extra_args]
+    return warm.stdio_command(module, "stdio", *extra_args)
 
 
 def demo_stdio_command(*extra_args: str) -> tuple[str, list[str]]:
@@ -70,7 +74,7 @@ async def sse_demo_server(*extra_args: str) -> AsyncIterator[str]:
 def demo_sse_on(port: int) -> Iterator[None]:
     """The demo server's sse mode on a fixed port (so it can come back on the same URL)."""
     command = [sys.executable, "-m", DEMO_MODULE, "sse", "--host", "127.0.0.1", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=PROJECT_ROOT, stdout=PIPE, stderr=subprocess.DEVNULL, text=True)
+    process = warm.start(command, cwd=PROJECT_ROOT, stdout=PIPE, stderr=subprocess.DEVNULL)
     try:
         assert process.stdout is not None
         if not process.stdout.readline().startswith("READY "):
@@ -92,12 +96,14 @@ async def http_server(
     """Run a server ``module`` that prints a READY line over streamable HTTP (or another HTTP
     ``mode`` it has) on a free port; yield the URL it announces."""
     command = [sys.executable, "-m", module, mode, "--host", host, "--port", "0", *extra_args]
-    process = await anyio.open_process(command, stdout=PIPE, stderr=None, cwd=PROJECT_ROOT)
+    process = await anyio.to_thread.run_sync(
+        functools.partial(warm.start, command, cwd=PROJECT_ROOT, stdout=PIPE)
+    )
     try:
         yield await _await_ready(process)
     finally:
         with anyio.CancelScope(shield=True):
-            await _stop(process)
+            await anyio.to_thread.run_sync(_stop, process)
 
 
 @asynccontextmanager
@@ -120,24 +126,28 @@ async def server_upstream(
         yield StdioServerParameters(command=command, args=args, cwd=PROJECT_ROOT)
 
 
-async def _await_ready(process: Process) -> str:
-    assert process.stdout is not None
-    lines = BufferedByteReceiveStream(process.stdout)
+async def _await_ready(process: WarmProcess) -> str:
+    stdout = process.stdout
+    assert stdout is not None
+    # The line is read on a thread; a server that stays silent is killed, which ends the read.
+    timer = threading.Timer(_START_TIMEOUT, process.kill)
+    timer.start()
     try:
-        with anyio.fail_after(_START_TIMEOUT):
-            line = await lines.receive_until(b"\n", 4096)
-    except (anyio.IncompleteRead, anyio.EndOfStream) as exc:
-        raise RuntimeError(f"server exited before it was ready (exit code {process.returncode})") from exc
+        line = await anyio.to_thread.run_sync(stdout.readline)
+    finally:
+        timer.cancel()
+    if not line:
+        raise RuntimeError(f"server exited before it was ready (exit code {process.poll()})")
     if not line.startswith(_READY_PREFIX):
         raise RuntimeError(f"server printed {line!r} instead of its READY line")
-    return line[len(_READY_PREFIX) :].decode().strip()
+    return line[len(_READY_PREFIX) :].strip()
 
 
-async def _stop(process: Process) -> None:
-    if process.returncode is None:
-        process.terminate()
-        with anyio.move_on_after(_STOP_TIMEOUT):
-            await process.wait()
-    if process.returncode is None:
+def _stop(process: WarmProcess) -> None:
+    process.terminate()
+    try:
+        process.wait(_STOP_TIMEOUT)
+    except subprocess.TimeoutExpired:
         process.kill()
-    await process.aclose()
+        process.wait(_STOP_TIMEOUT)
+    process.close_pipes()
