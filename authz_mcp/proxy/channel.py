@@ -21,9 +21,15 @@ from anyio.abc import TaskGroup
 from authz_mcp.auth.identity import Identity
 from authz_mcp.errors import GatewayError, InvalidRequest, SessionNotFound, jsonrpc_error_response
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.protocol import LEGACY_VERSIONS, OLDEST_HANDSHAKE
+from authz_mcp.protocol import (
+    LEGACY_VERSIONS,
+    OLDEST_HANDSHAKE,
+    Notification,
+    Request,
+    Response,
+    parse_incoming,
+)
 from authz_mcp.proxy.context import Call
-from authz_mcp.proxy.dispatch import classify
 from authz_mcp.proxy.gateway import Gateway
 from authz_mcp.proxy.relay import Outbox
 from authz_mcp.sessions import SessionRecord
@@ -59,35 +65,33 @@ class Channel:
         """
         if not self._open:
             raise SessionNotFound()
-        kind = classify(message)
-        if kind == "response":
+        incoming = parse_incoming(message)
+        if isinstance(incoming, Response):
             if self._session_id is not None:
-                self.gateway.pending.resolve(self._session_id, message)
-        elif kind == "notification":
-            await self._notification(identity, message)
-        elif message["method"] == "initialize":
+                self.gateway.pending.resolve(self._session_id, incoming.message)
+        elif isinstance(incoming, Notification):
+            await self._notification(identity, incoming)
+        elif incoming.method == "initialize":
             if self._session_id is not None or self._initializing:
-                await self.outbox(
-                    jsonrpc_error_response(message["id"], InvalidRequest("Already initialized"))
-                )
+                await self.outbox(jsonrpc_error_response(incoming.id, InvalidRequest("Already initialized")))
                 return
             self._initializing = True
-            self._group.start_soon(self._initialize, identity, message)
+            self._group.start_soon(self._initialize, identity, incoming)
         else:
-            self._group.start_soon(self._request, identity, message)
+            self._group.start_soon(self._request, identity, incoming)
 
-    async def _notification(self, identity: Identity, message: JSONObject) -> None:
+    async def _notification(self, identity: Identity, notification: Notification) -> None:
         if self._session_id is None:
             return  # notifications/initialized and anything before it: nothing to act on
         try:
             session = await self.gateway.resolve_session(self._session_id, identity)
-            call = Call(identity, session, self.outbox, "", message["method"], message.get("params") or {})
+            call = Call(identity, session, self.outbox, "", notification.method, notification.params)
             await self.gateway.dispatcher.handle_notification(call)
         except GatewayError as exc:
-            logger.info("client notification %s not handled: %s", message["method"], type(exc).__name__)
+            logger.info("client notification %s not handled: %s", notification.method, type(exc).__name__)
 
-    async def _initialize(self, identity: Identity, message: JSONObject) -> None:
-        call = self._call(identity, None, message)
+    async def _initialize(self, identity: Identity, request: Request) -> None:
+        call = self._call(identity, None, request)
         response = await self._dispatch(call)
         await self.outbox(response)
         if call.session is not None and "result" in response:
@@ -98,26 +102,25 @@ class Channel:
         else:
             self._initializing = False
 
-    async def _request(self, identity: Identity, message: JSONObject) -> None:
+    async def _request(self, identity: Identity, request: Request) -> None:
         if self._session_id is None:
-            await self.outbox(jsonrpc_error_response(message["id"], NotInitialized()))
+            await self.outbox(jsonrpc_error_response(request.id, NotInitialized()))
             return
         try:
             session = await self.gateway.resolve_session(self._session_id, identity)
         except GatewayError as exc:
-            await self.outbox(jsonrpc_error_response(message["id"], exc))
+            await self.outbox(jsonrpc_error_response(request.id, exc))
             return
-        await self.outbox(await self._dispatch(self._call(identity, session, message)))
+        await self.outbox(await self._dispatch(self._call(identity, session, request)))
 
-    def _call(self, identity: Identity, session: SessionRecord | None, message: JSONObject) -> Call:
-        params = message.get("params") or {}
+    def _call(self, identity: Identity, session: SessionRecord | None, request: Request) -> Call:
         return Call(
             identity,
             session,
             self.outbox,
-            message["id"],
-            message["method"],
-            params,
+            request.id,
+            request.method,
+            request.params,
             versions=CHANNEL_VERSIONS,
         )
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
 
 import anyio
 from opentelemetry.trace import Span
@@ -13,7 +12,6 @@ from opentelemetry.trace import Span
 from authz_mcp.errors import (
     AuthzMcpError,
     GatewayError,
-    InvalidRequest,
     MethodNotFound,
     RequestCancelled,
     UpstreamRpcError,
@@ -75,24 +73,6 @@ def method_tables(
         **{name: methods[name] for name in _SERVED_IN_BOTH_ERAS},
     }
     return methods, modern_methods
-
-
-def classify(message: Any) -> str:
-    """'request', 'notification' or 'response'; raises InvalidRequest otherwise."""
-    if not isinstance(message, dict) or message.get("jsonrpc") != "2.0":
-        raise InvalidRequest("Expected a JSON-RPC 2.0 object")
-    has_id = "id" in message
-    if has_id and not (isinstance(message["id"], str | int) and not isinstance(message["id"], bool)):
-        raise InvalidRequest("id must be a string or an integer")
-    if "method" in message:
-        if not isinstance(message["method"], str) or not message["method"]:
-            raise InvalidRequest("method must be a non-empty string")
-        if "params" in message and not isinstance(message["params"], dict):
-            raise InvalidRequest("params must be an object")
-        return "request" if has_id else "notification"
-    if has_id and (("result" in message) != ("error" in message)):
-        return "response"
-    raise InvalidRequest("Not a request, notification or response")
 
 
 class Dispatcher:

@@ -25,12 +25,19 @@ from authz_mcp.errors import (
     jsonrpc_error_response,
 )
 from authz_mcp.jsonrpc import JSONObject
-from authz_mcp.protocol import LEGACY_VERSIONS, VERSION_HEADER
+from authz_mcp.protocol import (
+    LEGACY_VERSIONS,
+    VERSION_HEADER,
+    Notification,
+    Request,
+    Response,
+    parse_incoming,
+)
 from authz_mcp.proxy.admission import Admission
 from authz_mcp.proxy.capsets import Capset, capset_of
 from authz_mcp.proxy.catalog import Kind
 from authz_mcp.proxy.context import Call
-from authz_mcp.proxy.dispatch import Dispatcher, classify
+from authz_mcp.proxy.dispatch import Dispatcher
 from authz_mcp.proxy.modern_checks import Headers, check_version, param_header_mismatch, validated_envelope
 from authz_mcp.proxy.principals import principal_session
 from authz_mcp.proxy.relay import Outbox, PendingClientRequests
@@ -91,24 +98,23 @@ class Entry:
         """
         method = message.get("method") if isinstance(message, dict) else None
         await self._admission.admit(identity, session_id, str(method or "response"))
-        kind = classify(message)
+        incoming = parse_incoming(message)
         session: SessionRecord | None = None
-        if kind == "request" and message["method"] == "initialize":
+        if isinstance(incoming, Request) and incoming.method == "initialize":
             if session_id:
                 raise InvalidRequest("initialize must not carry a session")
         else:
             session = await self.legacy_session(identity, session_id, protocol_version)
-        if kind == "response":
+        if isinstance(incoming, Response):
             assert session is not None
-            self._pending.resolve(session.session_id, message)
+            self._pending.resolve(session.session_id, incoming.message)
             return Reply(None, session.session_id)
-        call = Call(
-            identity, session, outbox, message.get("id", ""), message["method"], message.get("params") or {}
-        )
+        request_id = incoming.id if isinstance(incoming, Request) else ""
+        call = Call(identity, session, outbox, request_id, incoming.method, incoming.params)
         call.trace_parent = trace_parent
         if on_accepted is not None:
             on_accepted(call.method)
-        if kind == "notification":
+        if isinstance(incoming, Notification):
             await self._dispatcher.handle_notification(call)
             return Reply(None, session.session_id if session is not None else None)
         response = await self._dispatcher.dispatch(call)
@@ -164,29 +170,28 @@ class Entry:
         self, identity: Identity, message: Any, outbox: Outbox, headers: Headers
     ) -> Call | None:
         """The validated call, or None for a notification (accepted and dropped)."""
-        kind = classify(message)
-        if kind == "response":
+        incoming = parse_incoming(message)
+        if isinstance(incoming, Response):
             # "The client MUST NOT send JSON-RPC responses."
             raise InvalidRequest("Responses are not accepted from 2026-07-28 clients")
-        if kind == "notification":
+        if isinstance(incoming, Notification):
             # The 2026-07-28 core defines no client notifications over HTTP (cancellation is
             # closing the stream): a posted one is accepted and dropped, as the SDK does; one
             # naming a version not served is told so, as a request would be.
             check_version((headers.get(VERSION_HEADER.decode()) or [""])[0])
             return None
-        method: str = message["method"]
-        params: JSONObject = message.get("params") or {}
+        method, params = incoming.method, incoming.params
         if method == "initialize":
             # 2026-07-28 removed `initialize`: "404 Not Found and a JSON-RPC error with code
             # -32601", whatever else the handshake-era request lacks (it has no `_meta`).
             raise UnknownModernMethod(f"Method not found: {method}")
-        envelope = validated_envelope(headers, message, params)
+        envelope = validated_envelope(headers, method, params)
         if not self._dispatcher.serves_modern(method):
             raise UnknownModernMethod(f"Method not found: {method}")
         record = await principal_session(self._store, identity)
         if method == "tools/call":
             await self._check_param_headers(identity, capset_of(envelope.capabilities), headers, params)
-        return Call(identity, record, outbox, message["id"], method, params, envelope=envelope)
+        return Call(identity, record, outbox, incoming.id, method, params, envelope=envelope)
 
     async def _check_param_headers(
         self, identity: Identity, capset: Capset, headers: Headers, params: JSONObject

@@ -38,7 +38,7 @@ def check_version(version: str) -> None:
         raise UnsupportedModernVersion(data=data)
 
 
-def validated_envelope(headers: Headers, message: JSONObject, params: JSONObject) -> Envelope:
+def validated_envelope(headers: Headers, method: str, params: JSONObject) -> Envelope:
     for name in _ROUTING_HEADERS:
         if len(headers.get(name, ())) > 1:
             # First-copy and last-copy readers would disagree about the request.
@@ -53,10 +53,9 @@ def validated_envelope(headers: Headers, message: JSONObject, params: JSONObject
     # missing required header is a mismatch too ("Validation failure conditions include").
     if _one(headers, VERSION_HEADER.decode()) != version:
         raise HeaderMismatch("MCP-Protocol-Version header does not match params._meta")
-    method = message.get("method")
     if _one(headers, METHOD_HEADER) != method:
         raise HeaderMismatch("Mcp-Method header does not match the method")
-    name_key = NAME_BEARING_METHODS.get(method) if isinstance(method, str) else None
+    name_key = NAME_BEARING_METHODS.get(method)
     body_name = params.get(name_key) if name_key is not None else None
     # "servers MUST decode an encoded Mcp-Name ... value before comparing it".
     if body_name is not None and decode_header_value(_one(headers, NAME_HEADER)) != body_name:

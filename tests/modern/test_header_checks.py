@@ -70,21 +70,19 @@ def test_header_values_are_compared_without_surrounding_whitespace() -> None:
     ASGI servers pass it through (uvicorn's httptools parser trims it, h11 and others may not),
     so the comparison with the body must not depend on the server in front."""
     params = {"name": "demo__echo", "arguments": {}, "_meta": envelope()}
-    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
     scope = _scope(
         ("MCP-Protocol-Version", f"\t{MODERN} "),
         ("Mcp-Method", "  tools/call\t"),
         ("Mcp-Name", " demo__echo  "),
     )
-    envelope_seen = validated_envelope(header_map(scope), message, params)
+    envelope_seen = validated_envelope(header_map(scope), "tools/call", params)
     assert envelope_seen.protocol_version == MODERN
 
 
 def test_whitespace_inside_a_header_value_still_makes_a_mismatch() -> None:
     params = {"name": "demo__echo", "arguments": {}, "_meta": envelope()}
-    message = {"jsonrpc": "2.0", "id": 1, "method": "tools/call", "params": params}
     scope = _scope(
         ("MCP-Protocol-Version", MODERN), ("Mcp-Method", "tools/call"), ("Mcp-Name", "demo__ echo")
     )
     with pytest.raises(HeaderMismatch):
-        validated_envelope(header_map(scope), message, params)
+        validated_envelope(header_map(scope), "tools/call", params)
