@@ -87,7 +87,7 @@ class LegacySseTransport:
         try:
             with self.gateway.metrics.open_stream("sse"):
                 async with anyio.create_task_group() as group:
-                    channel = Channel(self.gateway, identity, outbox, group)
+                    channel = Channel(self.gateway.channels, identity, outbox, group)
                     self._connections[connection_id] = _Connection(identity, channel)
                     await stream.event("endpoint", f"{self.message_path}?session_id={connection_id}")
                     group.start_soon(keep_alive, stream)

@@ -100,7 +100,7 @@ class WebSocketEndpoint:
         try:
             with self.gateway.metrics.open_stream("websocket"):
                 async with anyio.create_task_group() as group:
-                    channel = Channel(self.gateway, identity, socket.send, group)
+                    channel = Channel(self.gateway.channels, identity, socket.send, group)
                     try:
                         code = await self._serve(channel, scope, receive, socket)
                     finally:

@@ -13,6 +13,8 @@ sampling request while its tool call waits.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import anyio
@@ -30,9 +32,10 @@ from authz_mcp.protocol import (
     parse_incoming,
 )
 from authz_mcp.proxy.context import Call
-from authz_mcp.proxy.gateway import Gateway
-from authz_mcp.proxy.relay import Outbox
-from authz_mcp.sessions import SessionRecord
+from authz_mcp.proxy.dispatch import Dispatcher
+from authz_mcp.proxy.notifications import NotificationRouter
+from authz_mcp.proxy.relay import Outbox, PendingClientRequests
+from authz_mcp.sessions import SessionRecord, SessionStore
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +47,23 @@ class NotInitialized(InvalidRequest):
     public_message = "Session not initialized"
 
 
+@dataclass(frozen=True)
+class ChannelServices:
+    """What every channel uses, built once by the gateway."""
+
+    dispatcher: Dispatcher
+    pending: PendingClientRequests
+    """Server->client requests awaiting the client's response."""
+    notifications: NotificationRouter
+    store: SessionStore
+    resolve_session: Callable[[str, Identity], Awaitable[SessionRecord]]
+    """The identity's session by id; `SessionNotFound` for anyone else's."""
+    end_session: Callable[[SessionRecord], Awaitable[None]]
+
+
 class Channel:
-    def __init__(self, gateway: Gateway, owner: Identity, outbox: Outbox, group: TaskGroup) -> None:
-        self.gateway = gateway
+    def __init__(self, services: ChannelServices, owner: Identity, outbox: Outbox, group: TaskGroup) -> None:
+        self._services = services
         self.owner = owner
         self.outbox = outbox
         self._group = group
@@ -68,7 +85,7 @@ class Channel:
         incoming = parse_incoming(message)
         if isinstance(incoming, Response):
             if self._session_id is not None:
-                self.gateway.pending.resolve(self._session_id, incoming.message)
+                self._services.pending.resolve(self._session_id, incoming.message)
         elif isinstance(incoming, Notification):
             await self._notification(identity, incoming)
         elif incoming.method == "initialize":
@@ -84,9 +101,9 @@ class Channel:
         if self._session_id is None:
             return  # notifications/initialized and anything before it: nothing to act on
         try:
-            session = await self.gateway.resolve_session(self._session_id, identity)
+            session = await self._services.resolve_session(self._session_id, identity)
             call = Call(identity, session, self.outbox, "", notification.method, notification.params)
-            await self.gateway.dispatcher.handle_notification(call)
+            await self._services.dispatcher.handle_notification(call)
         except GatewayError as exc:
             logger.info("client notification %s not handled: %s", notification.method, type(exc).__name__)
 
@@ -98,7 +115,7 @@ class Channel:
             self._session_id = call.session.session_id
             # Registered once the client holds the initialize result: list changes,
             # resource updates and server->client requests of this session come here.
-            await self.gateway.notifications.attach(identity, call.session, self.outbox, self._group)
+            await self._services.notifications.attach(identity, call.session, self.outbox, self._group)
         else:
             self._initializing = False
 
@@ -107,7 +124,7 @@ class Channel:
             await self.outbox(jsonrpc_error_response(request.id, NotInitialized()))
             return
         try:
-            session = await self.gateway.resolve_session(self._session_id, identity)
+            session = await self._services.resolve_session(self._session_id, identity)
         except GatewayError as exc:
             await self.outbox(jsonrpc_error_response(request.id, exc))
             return
@@ -126,7 +143,7 @@ class Channel:
 
     async def _dispatch(self, call: Call) -> JSONObject:
         try:
-            return await self.gateway.dispatcher.dispatch(call)
+            return await self._services.dispatcher.dispatch(call)
         except GatewayError as exc:
             # A 5xx (the store is down): on a channel it can only be this request's error.
             return jsonrpc_error_response(call.request_id, exc)
@@ -138,10 +155,10 @@ class Channel:
         if session_id is None:
             return
         with anyio.CancelScope(shield=True):
-            self.gateway.notifications.detach(session_id, self.outbox)
+            self._services.notifications.detach(session_id, self.outbox)
             try:
-                record = await self.gateway.store.get(session_id)
+                record = await self._services.store.get(session_id)
                 if record is not None:
-                    await self.gateway.end_session(record)
+                    await self._services.end_session(record)
             except GatewayError:
                 logger.warning("ending a closed connection's session failed; it expires by itself")

@@ -32,6 +32,7 @@ from authz_mcp.proxy.bridge import Bridge
 from authz_mcp.proxy.capsets import NO_CAPABILITIES, Capset
 from authz_mcp.proxy.catalog import Catalog, Kind
 from authz_mcp.proxy.catalog_manager import CatalogManager
+from authz_mcp.proxy.channel import ChannelServices
 from authz_mcp.proxy.cursor import CursorCodec
 from authz_mcp.proxy.dispatch import Dispatcher, method_tables
 from authz_mcp.proxy.entry import Entry
@@ -112,6 +113,14 @@ class Gateway:
         self.dispatcher = self._dispatcher()
         self.entry = Entry(
             self.dispatcher, self.admission, self.resolve_session, self.pending, self.store, self.view_for
+        )
+        self.channels = ChannelServices(
+            self.dispatcher,
+            self.pending,
+            self.notifications,
+            self.store,
+            self.resolve_session,
+            self.end_session,
         )
 
     def _dispatcher(self) -> Dispatcher:
