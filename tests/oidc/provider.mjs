@@ -15,7 +15,8 @@
 // stdout, one JSON object a line: {"event": "ready", "issuer": url, "kid": kid} once listening,
 // {"event": "jwks"} whenever the key set is served, {"event": "rotated", "kid": kid} after a
 // rotation. stdin, one command a line: "rotate" (new signing key first, the old one still
-// published) or "rotate-drop" (only the new key). The process exits when stdin closes.
+// published), "rotate-drop" (only the new key), or "sync", answered {"event": "synced"} once
+// every event before it is written. The process exits when stdin closes.
 
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -116,6 +117,10 @@ server.listen(0, '127.0.0.1', () => {
   const commands = readline.createInterface({ input: process.stdin });
   commands.on('line', (line) => {
     const command = line.trim();
+    if (command === 'sync') {
+      emit({ event: 'synced' });
+      return;
+    }
     if (command !== 'rotate' && command !== 'rotate-drop') {
       emit({ event: 'error', message: `unknown command ${command}` });
       return;

@@ -54,7 +54,13 @@ class RunningProvider:
 
     @property
     def jwks_requests(self) -> int:
-        """How many times the provider served its key set."""
+        """How many times the provider has served its key set so far. Each time is an event on
+        its stdout, read by a thread: the count is taken once the provider has answered a
+        `sync` sent now, so every key set served before is in it."""
+        assert self.process.stdin is not None
+        self.process.stdin.write("sync\n")
+        self.process.stdin.flush()
+        self._next("synced")
         return self._jwks.value
 
     def token(self, client_id: str, *, resource: str | None, scope: str | None = None) -> str:
