@@ -86,6 +86,8 @@ def _serve(path: str) -> None:
                 for pid in children:
                     with contextlib.suppress(ProcessLookupError):
                         os.kill(pid, signal.SIGKILL)
+                os.unlink(path)
+                os.rmdir(os.path.dirname(path))
                 return
             if key.data == "accept":
                 connection, _ = listener.accept()
