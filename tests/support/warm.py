@@ -129,7 +129,10 @@ def _fork(
     connection: socket.socket, held: Iterable[socket.socket | selectors.BaseSelector], pipe: tuple[int, int]
 ) -> int | None:
     message, fds, _, _ = socket.recv_fds(connection, _MAX_MESSAGE, 3)
-    if len(fds) != 3:
+    while message and not message.endswith(b"\n"):  # a request is one line, perhaps in pieces
+        piece = connection.recv(_MAX_MESSAGE)
+        message = message + piece if piece else b""
+    if len(fds) != 3 or not message:
         connection.close()
         for fd in fds:
             os.close(fd)
@@ -320,7 +323,7 @@ def start(
         connection.settimeout(_START_TIMEOUT)
         connection.connect(_helper.socket_path())
         request = {"argv": argv[1:], "cwd": cwd, "env": dict(os.environ if env is None else env)}
-        socket.send_fds(connection, [json.dumps(request).encode()], theirs)
+        socket.send_fds(connection, [json.dumps(request).encode() + b"\n"], theirs)
         reader = connection.makefile("r", encoding="utf-8")
         pid = int(json.loads(reader.readline())["pid"])
         connection.settimeout(None)

@@ -22,7 +22,7 @@ def main(path: str, command: list[str]) -> int:
     connection = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     connection.connect(path)
     request = {"argv": command, "cwd": os.getcwd(), "env": dict(os.environ)}
-    socket.send_fds(connection, [json.dumps(request).encode()], [0, 1, 2])
+    socket.send_fds(connection, [json.dumps(request).encode() + b"\n"], [0, 1, 2])
     # Hold no end of the pipes: the server's stdin and stdout end exactly when the server's do.
     devnull = os.open(os.devnull, os.O_RDWR)
     for fd in (0, 1, 2):
