@@ -10,6 +10,8 @@ Four cells, one entry point (`Bridge.forward`):
   retry is unwrapped after it has been authorized like any request.
 - legacy client, modern upstream: the upstream's `input_required` becomes
   server->client requests to the client, whose answers feed the retry (input_required.py).
+  An upstream that speaks both eras serves a legacy client in the first cell instead
+  (`Upstream.era_for`): nothing to bridge, and less upstream CPU per call.
 - modern client, legacy upstream: the upstream session the gateway holds for the user
   serves it; a server->client request during tools/call, prompts/get or resources/read
   parks the upstream request and asks the client through MRTR (parked.py); elsewhere
@@ -85,12 +87,12 @@ class Bridge:
             self._metrics.upstream_seconds.labels(upstream_name).observe(elapsed)
 
     async def _bridged(self, call: Call, upstream_name: str, method: str, params: JSONObject) -> JSONObject:
-        upstream = self._upstreams[upstream_name]
+        era = self._upstreams[upstream_name].era_for(legacy_client=not call.modern)
         mrtr = method in INPUT_REQUIRED_METHODS
         state = self._client_state(call, upstream_name, method, params) if mrtr else None
-        if call.modern and mrtr and upstream.era is Era.LEGACY:
+        if call.modern and mrtr and era is Era.LEGACY:
             return await self._exchanges.serve(self, call, upstream_name, method, params, state)
-        if upstream.era is not Era.MODERN:
+        if era is not Era.MODERN:
             return await self.send(call, upstream_name, method, _for_legacy_upstream(params))
         upstream_params = _for_modern_upstream(call, params, state)
         result = await self.send(call, upstream_name, method, upstream_params)
@@ -161,7 +163,7 @@ class Bridge:
             if handle is None or renew:
                 # Exactly what the gateway can relay to this client (capsets.py).
                 capabilities = declared(capset_of(session.client_capabilities))
-                handle = await self._upstreams[name].open_session(capabilities)
+                handle = await self._upstreams[name].open_session(capabilities, legacy_client=not call.modern)
                 await self._store.set_upstream_session(session.session_id, name, handle)
                 session.upstream_sessions[name] = handle
         await self._notifications.bind_handle(name, handle, session.session_id)

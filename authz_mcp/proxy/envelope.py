@@ -58,3 +58,13 @@ def log_wanted(threshold: str | None, message: JSONObject) -> bool:
     params = message.get("params")
     level = params.get("level") if isinstance(params, dict) else None
     return level in LOG_LEVELS and LOG_LEVELS.index(level) >= LOG_LEVELS.index(threshold)
+
+
+def log_below(threshold: str | None, message: JSONObject) -> bool:
+    """Whether a `notifications/message` is below a legacy session's `logging/setLevel`
+    (None: it set none, and gets every level, as from an upstream directly)."""
+    params = message.get("params")
+    level = params.get("level") if isinstance(params, dict) else None
+    if threshold not in LOG_LEVELS or level not in LOG_LEVELS:
+        return False
+    return LOG_LEVELS.index(level) < LOG_LEVELS.index(threshold)

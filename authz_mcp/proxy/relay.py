@@ -18,7 +18,7 @@ import anyio
 
 from authz_mcp.jsonrpc import JSONObject, RequestId
 from authz_mcp.proxy.capsets import within_declared
-from authz_mcp.proxy.envelope import log_wanted
+from authz_mcp.proxy.envelope import log_below, log_wanted
 from authz_mcp.upstream.base import MessageSink
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,13 @@ class RequestRelay:
                 )
                 return None
             if method == "notifications/message":
-                if not self.modern_client or log_wanted(self.log_level, message):
+                # A legacy session's level is applied here too: an upstream hears
+                # `logging/setLevel` only where it declared `logging`, and may log anyway.
+                if self.modern_client:
+                    wanted = log_wanted(self.log_level, message)
+                else:
+                    wanted = not log_below(self.log_level, message)
+                if wanted:
                     await self.outbox(message)
                 return None
             return await on_other(message)

@@ -82,6 +82,12 @@ class Upstream(Protocol):
         `resources/subscribe` and `resources/unsubscribe` requests."""
         ...
 
+    def era_for(self, *, legacy_client: bool) -> Era | None:
+        """The era a client of the given era is served in: a Streamable HTTP upstream that
+        speaks both gives a legacy client a legacy session of its own (`open_session` with
+        `legacy_client=True`), so nothing needs bridging; otherwise `era`."""
+        ...
+
     def set_unsolicited_handler(self, handler: UnsolicitedHandler) -> None: ...
 
     async def start(self) -> None:
@@ -91,9 +97,12 @@ class Upstream(Protocol):
 
     async def aclose(self) -> None: ...
 
-    async def open_session(self, client_capabilities: JSONObject, resume: str | None = None) -> str:
+    async def open_session(
+        self, client_capabilities: JSONObject, resume: str | None = None, *, legacy_client: bool = False
+    ) -> str:
         """A session on this upstream for one downstream session; `resume` re-attaches
-        to a handle stored earlier (possibly by another replica)."""
+        to a handle stored earlier (possibly by another replica). `legacy_client`: the
+        session serves a handshake-era client (see `era_for`)."""
         ...
 
     async def close_session(self, handle: str) -> None: ...

@@ -5,6 +5,10 @@ upstream), so any replica can resume one. The gateway's own session
 (`SHARED_SESSION`, for catalog fetches) is kept by `SharedSession`, which also
 decides the era. A modern upstream has no sessions: every handle is the shared one,
 and change notifications come from the gateway's `subscriptions/listen` stream.
+An upstream that speaks both eras (it answers `server/discover` and accepts
+`initialize` too) is spoken to in the client's: a legacy client gets a legacy session
+of its own, so nothing is bridged, and its handle is that session's id; the shared
+handle, modern clients and catalog fetches speak the modern era.
 The only headers sent are the protocol's and the configured ones (the gateway's
 credentials for this upstream); nothing from a downstream request reaches here.
 """
@@ -71,6 +75,11 @@ class HttpUpstream:
     def era(self) -> Era | None:
         return self._shared.era if self.available else None
 
+    def era_for(self, *, legacy_client: bool) -> Era | None:
+        if legacy_client and self._shared.legacy_too and self.available:
+            return Era.LEGACY
+        return self.era
+
     def set_unsolicited_handler(self, handler: UnsolicitedHandler) -> None:
         self._handler = handler
 
@@ -82,8 +91,10 @@ class HttpUpstream:
         if self._own_http is not None:
             await self._own_http.aclose()
 
-    async def open_session(self, client_capabilities: JSONObject, resume: str | None = None) -> str:
-        if self._shared.era is Era.MODERN:
+    async def open_session(
+        self, client_capabilities: JSONObject, resume: str | None = None, *, legacy_client: bool = False
+    ) -> str:
+        if self._shared.era is Era.MODERN and not (legacy_client and self._shared.legacy_too):
             self._session_id(SHARED_SESSION)  # raises while the upstream is down
             return SHARED_SESSION  # no sessions at 2026-07-28
         if resume is not None:
@@ -99,7 +110,7 @@ class HttpUpstream:
         return None  # each user's session declares its client's capabilities
 
     async def notify(self, handle: str, method: str, params: JSONObject | None) -> None:
-        if self._shared.era is Era.MODERN:
+        if self._modern(handle):
             return  # 2026-07-28 "defines no client-to-server notifications over Streamable HTTP"
         await self._wire.post(self._session_id(handle), rpc.notification(method, params))
 
@@ -114,7 +125,7 @@ class HttpUpstream:
     ) -> JSONObject:
         deadline = self._config.timeout_seconds if timeout is None else timeout
         target = self._target(handle, sink)
-        modern = self._shared.era is Era.MODERN
+        modern = self._modern(handle)
         session_id = self._session_id(SHARED_SESSION if modern else handle)
         try:
             if modern:
@@ -139,7 +150,7 @@ class HttpUpstream:
         With `await tg.start(upstream.listen, handle)`, the start returns once the
         stream is open (or the upstream has refused to offer one).
         """
-        if self._shared.era is Era.MODERN:
+        if self._modern(handle):
             return await self._listen_modern(handle, task_status)
         outcome: Exception | None = None
         async with anyio.create_task_group() as tg:
@@ -163,7 +174,7 @@ class HttpUpstream:
         stream: sse.MessageStream | None = None
         listened: str | None = None
         while True:
-            if self._shared.era is Era.MODERN:
+            if self._modern(handle):
                 on_open()
                 if handle == SHARED_SESSION:
                     await self._subscriptions.run()
@@ -219,12 +230,19 @@ class HttpUpstream:
             raise
 
     async def _cancel(self, session_id: str, message: JSONObject, reason: str) -> None:
-        if self._shared.era is Era.MODERN:
+        if self._wire.speaks_modern(session_id):
             return  # 2026-07-28: "Closing the SSE response stream MUST be treated ... as cancellation"
         # "Disconnection SHOULD NOT be interpreted as the client cancelling its request.
         # To cancel, the client SHOULD explicitly send an MCP CancelledNotification."
         with anyio.move_on_after(2.0, shield=True):
             await self._wire.reply(session_id, rpc.cancelled(message["id"], reason))
+
+    def _modern(self, handle: str) -> bool:
+        """Whether requests on `handle` speak 2026-07-28: every handle of a modern upstream,
+        except a legacy session of its own that one speaking both eras gave a legacy client."""
+        if self._shared.era is not Era.MODERN:
+            return False
+        return handle == SHARED_SESSION or not self._shared.legacy_too
 
     def _target(self, handle: str, sink: MessageSink | None) -> MessageSink | None:
         if sink is not None:

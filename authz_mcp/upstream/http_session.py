@@ -2,8 +2,11 @@
 
 At `start()`, and whenever it is lost: the era is probed (`era.probe`), then a legacy
 upstream is initialized (its `Mcp-Session-Id` is the shared session) and a modern one
-needs nothing more (no sessions at 2026-07-28; the shared session is ""). It is re-opened
-on 404 and retried in the background while the upstream is down.
+needs nothing more (no sessions at 2026-07-28; the shared session is ""). Unless the
+config pins the era, a modern upstream is also offered `initialize` once: one that accepts
+it (and names the session) speaks both eras, and serves legacy clients legacy sessions
+(`legacy_too`); the probe's session is closed again. It is re-opened on 404 and retried in
+the background while the upstream is down.
 """
 
 from __future__ import annotations
@@ -41,6 +44,8 @@ class SharedSession:
         self.session_id: str | None = None
         """The gateway's own session id once connected ("" for a stateless or modern upstream)."""
         self.era: Era | None = None
+        self.legacy_too = False
+        """A modern upstream that also accepts `initialize` and keeps sessions."""
         self.initialize_result: JSONObject | None = None
         self._config = config
         self._wire = wire
@@ -101,15 +106,35 @@ class SharedSession:
             self._reconnect_in_background()
 
     async def _open(self) -> None:
+        self.legacy_too = False
         discovered = await era.probe(self._probe, self._config.protocol, self._capabilities)
         self._wire.modern = discovered is not None
         if discovered is not None:
+            legacy_too = self._config.protocol == "auto" and await self._accepts_initialize()
             self.era, self.initialize_result, self.session_id = Era.MODERN, discovered, SHARED_SESSION
-            logger.info("upstream %s: speaks %s", self.name, MODERN_VERSION)
+            self.legacy_too = legacy_too
+            also = " and the handshake era (legacy clients get sessions of their own)" if legacy_too else ""
+            logger.info("upstream %s: speaks %s%s", self.name, MODERN_VERSION, also)
             return
         session_id, result = await self.initialize(self._capabilities)
         self.era, self.initialize_result, self.session_id = Era.LEGACY, result, session_id
         logger.info("upstream %s: initialized", self.name)
+
+    async def _accepts_initialize(self) -> bool:
+        """Whether a modern upstream also serves legacy sessions: one is opened and closed.
+
+        A legacy session costs the official SDK's server less than half the CPU of a
+        2026-07-28 request, and a legacy client on it needs no bridging. A stateless legacy
+        endpoint (no `Mcp-Session-Id`) does not count: its handle would be the shared one."""
+        try:
+            with anyio.fail_after(era.PROBE_TIMEOUT):
+                session_id, _ = await self.initialize(self._capabilities)
+        except (*WIRE_ERRORS, TimeoutError) as exc:
+            logger.debug("upstream %s: no legacy sessions (%r)", self.name, exc)
+            return False
+        if session_id:
+            await self._wire.delete(session_id)
+        return bool(session_id)
 
     async def _probe(self, method: str, params: JSONObject) -> JSONObject:
         message = rpc.request(next(self._ids), method, params)

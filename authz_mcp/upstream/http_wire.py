@@ -53,7 +53,8 @@ class HttpWire:
         self.name = name
         self.protocol_version = LATEST_LEGACY
         self.modern = False
-        """Speak 2026-07-28: no sessions, and the request's metadata mirrored in headers."""
+        """The upstream speaks 2026-07-28: on the shared handle ("") no sessions, and the
+        request's metadata mirrored in headers; a session id names a legacy session."""
         self.param_headers: Callable[[JSONObject], dict[str, str]] = lambda message: {}
         self._url = config.url
         self._configured = config.headers
@@ -154,6 +155,10 @@ class HttpWire:
         if not 200 <= status < 300 and status not in (404, 405):
             logger.info("upstream %s: closing a session got HTTP %d", self.name, status)
 
+    def speaks_modern(self, session_id: str | None) -> bool:
+        """Whether a message on `session_id` is a 2026-07-28 one (None: a handshake)."""
+        return self.modern and session_id == ""
+
     def headers(
         self, session_id: str | None, *, accept: str = f"{JSON}, {SSE}", message: JSONObject | None = None
     ) -> CIMultiDict[str]:
@@ -166,7 +171,7 @@ class HttpWire:
         # W3C Trace Context: the request's span (or the client's own context) travels upstream.
         propagate.inject(headers)
         method = message.get("method") if message is not None else None
-        if isinstance(method, str) and (self.modern or method == "server/discover"):
+        if isinstance(method, str) and (method == "server/discover" or self.speaks_modern(session_id)):
             headers.update(modern_headers(method, message or {}))
             headers.update(self.param_headers(message or {}))
             return headers

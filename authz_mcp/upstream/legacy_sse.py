@@ -102,6 +102,9 @@ class LegacySseUpstream:
     def era(self) -> Era | None:
         return Era.LEGACY if self.available else None
 
+    def era_for(self, *, legacy_client: bool) -> Era | None:
+        return self.era  # one connection, one era
+
     def set_unsolicited_handler(self, handler: UnsolicitedHandler) -> None:
         self._handler = handler
 
@@ -122,7 +125,9 @@ class LegacySseUpstream:
         while not self._ready.is_set():
             await self._ready.wait()
 
-    async def open_session(self, client_capabilities: JSONObject, resume: str | None = None) -> str:
+    async def open_session(
+        self, client_capabilities: JSONObject, resume: str | None = None, *, legacy_client: bool = False
+    ) -> str:
         return SHARED_SESSION
 
     async def close_session(self, handle: str) -> None:

@@ -105,6 +105,9 @@ class StdioUpstream:
         while not self._ready.is_set():
             await self._ready.wait()
 
+    def era_for(self, *, legacy_client: bool) -> Era | None:
+        return self.era  # one connection, one era
+
     def set_unsolicited_handler(self, handler: UnsolicitedHandler) -> None:
         self._handler = handler
 
@@ -120,7 +123,9 @@ class StdioUpstream:
             self._supervisor.cancel()
             await asyncio.wait([self._supervisor])
 
-    async def open_session(self, client_capabilities: JSONObject, resume: str | None = None) -> str:
+    async def open_session(
+        self, client_capabilities: JSONObject, resume: str | None = None, *, legacy_client: bool = False
+    ) -> str:
         return SHARED_SESSION
 
     async def close_session(self, handle: str) -> None:

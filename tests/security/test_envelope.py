@@ -242,17 +242,3 @@ def test_server_notifications_from_a_client_are_accepted_and_go_nowhere(
 
 def test_no_token_reached_the_upstream_the_log_or_the_audit(target: Target) -> None:
     assert_no_leaks(target)
-
-
-def test_a_modern_upstream_is_told_the_log_level_of_a_legacy_clients_session(target: Target) -> None:
-    """Legacy clients get every level until they set one, as from the upstream directly."""
-    token = target.token("mallory")
-    session = target.open_session(token)
-    call = {"name": "vault__list_files", "arguments": {}}
-    mark = target.vault_spy.mark()
-    assert "result" in target.legacy(token, session, "tools/call", call).body
-    assert b'"io.modelcontextprotocol/logLevel":"debug"' in target.vault_spy.since(mark)
-    assert "result" in target.legacy(token, session, "logging/setLevel", {"level": "warning"}).body
-    mark = target.vault_spy.mark()
-    assert "result" in target.legacy(token, session, "tools/call", call, request_id=2).body
-    assert b'"io.modelcontextprotocol/logLevel":"warning"' in target.vault_spy.since(mark)

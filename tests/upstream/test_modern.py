@@ -165,6 +165,9 @@ class ScriptedModern:
             },
             "tools/call": {"content": [], "resultType": "complete"},
         }
+        if message["method"] not in results:  # `initialize` among them: a modern-only server
+            error = {"code": -32601, "message": "Method not found"}
+            return httpx.Response(400, json={"jsonrpc": "2.0", "id": message["id"], "error": error})
         return httpx.Response(
             200, json={"jsonrpc": "2.0", "id": message["id"], "result": results[message["method"]]}
         )
@@ -196,7 +199,12 @@ async def test_modern_requests_carry_the_envelope_and_mirror_it_in_headers(
         {"name": "execute_sql", "arguments": {"region": "eu west", "query": "x"}},
     )
 
-    discover, listed, called = scripted.requests
+    discover, handshake, listed, called = scripted.requests
+    # Offered the handshake once, to learn whether it speaks both eras: it does not, so
+    # every client is served in the modern era.
+    assert json.loads(handshake.content)["method"] == "initialize"
+    assert "mcp-method" not in handshake.headers
+    assert upstream.era_for(legacy_client=True) is Era.MODERN
     for request in (discover, listed, called):
         body = json.loads(request.content)
         assert request.headers["mcp-protocol-version"] == MODERN

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 
 from authz_mcp import __version__
 from authz_mcp.auth.identity import Identity
-from authz_mcp.errors import InvalidParams
+from authz_mcp.errors import AuthzMcpError, InvalidParams
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.protocol import LATEST_LEGACY, LEGACY_VERSIONS
 from authz_mcp.proxy.bridge import Bridge
 from authz_mcp.proxy.context import Call
 from authz_mcp.sessions import SessionRecord, SessionStore
 from authz_mcp.upstream.base import Upstream, is_shared
+
+logger = logging.getLogger(__name__)
 
 CreateSession = Callable[[Identity, str, JSONObject, JSONObject], Awaitable[SessionRecord]]
 """Open a session for (identity, protocol version, client info, capabilities) (`Gateway.create_session`)."""
@@ -102,9 +105,16 @@ class Lifecycle:
         assert session is not None
         await self._store.set_log_level(session.session_id, level)
         # Only per-session upstream connections hear it: on a shared one the level would
-        # change what every other user receives.
-        for name in self._upstreams:
+        # change what every other user receives. And only upstreams that declared `logging`
+        # ("Servers that emit log message notifications MUST declare the logging
+        # capability"); the others send none, and need not know the method.
+        for name, upstream in self._upstreams.items():
             handle = session.upstream_sessions.get(name)
-            if handle is not None and not is_shared(handle):
+            offered = (upstream.initialize_result or {}).get("capabilities") or {}
+            if handle is None or is_shared(handle) or "logging" not in offered:
+                continue
+            try:
                 await self._bridge.forward(call, name, "logging/setLevel", {"level": level})
+            except AuthzMcpError as exc:  # the gateway holds the level either way
+                logger.info("upstream %s: logging/setLevel not accepted (%r)", name, exc)
         return {}
