@@ -138,13 +138,15 @@ class MessageStream:
         self._target = target
         self._inbound = rpc.InboundRequests(reply)
         self._request_id = request_id
-        self._inbox = Inbox(name)
+        self._name = name
+        self._inbox: Inbox | None = None
+        """Started with the first notification: most responses come alone."""
         self._mark = 0
-        tg.start_soon(self._inbox.run)
 
     async def delivered(self) -> None:
         """Return once the notifications that came before the response were delivered."""
-        await self._inbox.caught_up(self._mark)
+        if self._inbox is not None:
+            await self._inbox.caught_up(self._mark)
 
     async def pump(self, chunks: AsyncIterable[bytes]) -> JSONObject | None:
         """Route messages until the awaited response (returned) or the end of the body (None)."""
@@ -164,7 +166,7 @@ class MessageStream:
     def _route(self, message: JSONObject) -> bool:
         if rpc.is_response(message):
             if self._request_id is not None and message.get("id") == self._request_id:
-                self._mark = self._inbox.received
+                self._mark = self._inbox.received if self._inbox is not None else 0
                 return True
             logger.warning("dropped an upstream response to no pending request (id %r)", message.get("id"))
         elif rpc.is_request(message):
@@ -174,5 +176,8 @@ class MessageStream:
         elif message["method"] == "notifications/cancelled":
             self._inbound.cancel(message)
         else:
+            if self._inbox is None:
+                self._inbox = Inbox(self._name)
+                self._tg.start_soon(self._inbox.run)
             self._inbox.put(message, self._target)
         return False
