@@ -52,7 +52,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code: int = args.handler(args)
         return code
     except ConfigError as exc:
-        print(f"authz-mcp: {exc}", file=sys.stderr)
+        _fail(exc)
         return 1
     except BaseExceptionGroup as group:
         # A user error raised inside a task group (an upstream that cannot start, say)
@@ -60,10 +60,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         matched, _rest = group.split(ConfigError)
         if matched is None:
             raise
-        print(f"authz-mcp: {_first_leaf(matched)}", file=sys.stderr)
+        _fail(_first_leaf(matched))
         return 1
     except KeyboardInterrupt:
         return 0
+
+
+def _fail(exc: BaseException) -> None:
+    """The one line a user error ends with: the last line, after every log line before it
+    (`serve` batches its log lines)."""
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    print(f"authz-mcp: {exc}", file=sys.stderr)
 
 
 def _first_leaf(group: BaseExceptionGroup[ConfigError]) -> BaseException:

@@ -16,7 +16,7 @@ import anyio
 import httpx
 
 from tests.catalog.conftest import chatty_gateway_config, chatty_upstream, minter
-from tests.support.gateway import running_gateway
+from tests.support.gateway import running_gateway, wait_until
 from tests.support.issuer import RunningIssuer
 from tests.support.raw import RawSession
 
@@ -67,4 +67,7 @@ async def test_one_failing_list_leaves_the_rest_served_until_it_recovers(
             assert read["result"]["contents"][0]["text"] == "content of chatty://note"
             ready = await http.get(f"{gateway.base_url}/readyz")
             assert ready.json()["failing_lists"] == {}
-        assert any("resources/list lists again" in line for line in gateway.log)
+        # An INFO line: written with the next batch, a tenth of a second later at most.
+        wait_until(
+            lambda: any("resources/list lists again" in line for line in gateway.log), 10, "recovery line"
+        )
