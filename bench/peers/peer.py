@@ -64,3 +64,25 @@ def fastmcp_proxy(workdir: Path, *, upstream_url: str, issuer_url: str) -> Itera
 
         services.wait_for(ready, process, "FastMCP proxy", stderr_path)
         yield Peer(url, url, process, version)
+
+
+@dataclass(frozen=True)
+class Relay:
+    url: str
+    process: subprocess.Popen[bytes]
+
+
+@contextlib.contextmanager
+def bare_relay(workdir: Path, *, upstream_url: str) -> Iterator[Relay]:
+    """The floor (bare_relay.py), run by the project's own interpreter, in front of `upstream_url`."""
+    port = services.free_port()
+    command = [sys.executable, "-m", "bench.peers.bare_relay", upstream_url, str(port)]
+    stderr_path = workdir / "relay.err"
+    with services.run_process(command, workdir / "relay.out", stderr_path) as process:
+
+        def ready() -> bool:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+                return sock.connect_ex(("127.0.0.1", port)) == 0
+
+        services.wait_for(ready, process, "bare relay", stderr_path)
+        yield Relay(f"http://127.0.0.1:{port}/mcp", process)

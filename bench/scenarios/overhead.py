@@ -25,7 +25,9 @@ from bench.wire import McpSession, ReplyError
 NAME = "overhead"
 EXTRA_TOOLS = 100
 PEER_LOAD = Scenario("tools/call", 16)
+FLOOR_LOADS = (Scenario("tools/call", 1), Scenario("tools/call", 16))
 PEER_TUNING = "one shared upstream client, legacy era to the upstream, JWTVerifier"
+FLOOR = "a bare relay, uvicorn in and aiohttp out, nothing checked (bench/peers/bare_relay.py)"
 LOADS = (
     Scenario("tools/call", 1),
     Scenario("tools/call", 16),
@@ -92,13 +94,23 @@ class PeerTarget:
     version: str
 
 
+@dataclass(frozen=True)
+class Measured:
+    comparisons: list[Comparison]
+    """Direct against the gateway, for each of LOADS."""
+    versus_floor: list[Comparison]
+    """The bare relay against the gateway, for each of FLOOR_LOADS."""
+    versus_peer: Comparison | None
+
+
 async def _measure(
     settings: Settings,
     upstream: services.Upstream,
     gw: services.Gateway,
     token: str,
-    peer: PeerTarget | None,
-) -> tuple[list[Comparison], Comparison | None]:
+    floor: peer.Relay,
+    fastmcp: PeerTarget | None,
+) -> Measured:
     sessions = max(load.concurrency for load in LOADS)
     async with (
         open_side(
@@ -121,17 +133,26 @@ async def _measure(
     ):
         progress(f"catalog: {direct.tool_count} tools; {sessions} sessions per side")
         comparisons = [await compare(settings, load, direct, gateway) for load in LOADS]
-        if peer is None:
-            return comparisons, None
+        async with open_side(
+            "relay",
+            floor.url,
+            echo_tool="echo",
+            token=None,
+            sessions=sessions,
+            processes={"relay": floor.process.pid, "upstream": upstream.pid},
+        ) as relay:
+            versus_floor = [await compare(settings, load, relay, gateway) for load in FLOOR_LOADS]
+        if fastmcp is None:
+            return Measured(comparisons, versus_floor, None)
         async with open_side(
             "fastmcp",
-            peer.url,
+            fastmcp.url,
             echo_tool="echo",
-            token=peer.token,
+            token=fastmcp.token,
             sessions=PEER_LOAD.concurrency,
-            processes={"fastmcp": peer.pid, "upstream": upstream.pid},
-        ) as fastmcp:
-            return comparisons, await compare(settings, PEER_LOAD, fastmcp, gateway)
+            processes={"fastmcp": fastmcp.pid, "upstream": upstream.pid},
+        ) as peer_side:
+            return Measured(comparisons, versus_floor, await compare(settings, PEER_LOAD, peer_side, gateway))
 
 
 def targets(comparisons: list[Comparison], versus_peer: Comparison | None) -> list[Target]:
@@ -193,21 +214,30 @@ def run(context: Context) -> Outcome:
             upstream_url=upstream.url,
             options=services.GatewayOptions(upstream_protocol=context.settings.upstream_protocol),
         ) as gw,
+        peer.bare_relay(context.workdir, upstream_url=upstream.url) as floor,
     ):
         token = context.issuer.mint(services.BENCH_USER, audience=gw.audience, expires_in=3600)
         progress(f"upstream {upstream.url}, gateway {gw.url}")
         fastmcp = _start_peer(context, stack, upstream)
         try:
-            comparisons, versus_peer = asyncio.run(_measure(context.settings, upstream, gw, token, fastmcp))
+            measured = asyncio.run(_measure(context.settings, upstream, gw, token, floor, fastmcp))
         except ReplyError as exc:
             raise ReplyError(f"{exc}\ngateway stderr:\n{services.tail(gw.stderr_path)}") from exc
-        measured = comparisons + ([versus_peer] if versus_peer is not None else [])
-        errors = sum(c.direct.errors + c.gateway.errors for c in measured)
-        if errors:
-            progress(f"gateway stderr (last lines):\n{services.tail(gw.stderr_path)}")
+    comparisons, versus_floor, versus_peer = measured.comparisons, measured.versus_floor, measured.versus_peer
+    every = comparisons + versus_floor + ([versus_peer] if versus_peer is not None else [])
+    errors = sum(c.direct.errors + c.gateway.errors for c in every)
+    if errors:
+        progress(f"gateway stderr (last lines):\n{services.tail(gw.stderr_path)}")
     text = f"upstream: demo server with {EXTRA_TOOLS} extra tools\n\n{table(comparisons)}\n\n"
     text += cpu_lines(comparisons)
-    data: dict[str, Any] = {"extra_tools": EXTRA_TOOLS, "loads": [c.as_json() for c in comparisons]}
+    floor_labels = ("relay", "gateway")
+    text += f"\n\nthe floor: {FLOOR}\n\n"
+    text += table(versus_floor, floor_labels, "gw/relay") + "\n\n" + cpu_lines(versus_floor, floor_labels)
+    data: dict[str, Any] = {
+        "extra_tools": EXTRA_TOOLS,
+        "loads": [c.as_json() for c in comparisons],
+        "floor": {"name": FLOOR, "loads": [c.as_json() for c in versus_floor]},
+    }
     if versus_peer is not None and fastmcp is not None:
         peer_labels = ("fastmcp", "gateway")
         text += f"\n\nthe peer: FastMCP {fastmcp.version} proxy ({PEER_TUNING})\n\n"
