@@ -39,7 +39,14 @@ from authz_mcp.proxy.input_required import drive
 from authz_mcp.proxy.mrtr import RequestState, RequestStateCodec, request_item
 from authz_mcp.proxy.notifications import NotificationRouter
 from authz_mcp.proxy.parked import ParkedExchanges
-from authz_mcp.proxy.relay import CAPABILITY_FOR, Ask, Outbox, PendingClientRequests, RequestRelay
+from authz_mcp.proxy.relay import (
+    CAPABILITY_FOR,
+    Ask,
+    Outbox,
+    PendingClientRequests,
+    RequestRelay,
+    confined_inputs,
+)
 from authz_mcp.proxy.results import is_input_required
 from authz_mcp.sessions import SessionStore
 from authz_mcp.upstream.base import SHARED_SESSION, Era, Upstream
@@ -194,6 +201,8 @@ class Bridge:
         missing = sorted(name for name in needed if name not in call.client_capabilities)
         if missing:
             raise MissingClientCapability(data={"requiredCapabilities": {name: {} for name in missing}})
+        if isinstance(requests, dict):
+            result = {**result, "inputRequests": confined_inputs(requests)}
         inner = result.get("requestState")
         if not isinstance(inner, str):
             return {key: value for key, value in result.items() if key != "requestState"}

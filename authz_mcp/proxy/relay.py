@@ -35,6 +35,31 @@ CAPABILITY_FOR = {
 }
 
 
+def confined(method: str, params: Any) -> Any:
+    """A server->client request's params, with a sampling request's `includeContext` set to
+    "none". Behind the gateway the client's "this server" is every upstream at once, so
+    honouring the field would hand one upstream what the user did with the others; the
+    client "MAY ignore this request" (client/sampling), and so does the gateway."""
+    if method != "sampling/createMessage" or not isinstance(params, dict):
+        return params
+    if params.get("includeContext", "none") == "none":
+        return params
+    logger.info("a sampling request asked for context %r; relayed with none", params["includeContext"])
+    return {**params, "includeContext": "none"}
+
+
+def confined_inputs(requests: Any) -> Any:
+    """`confined` for each request of an `input_required` result's `inputRequests`."""
+    if not isinstance(requests, dict):
+        return requests
+    return {
+        key: {**request, "params": confined(request.get("method", ""), request["params"])}
+        if isinstance(request, dict) and "params" in request
+        else request
+        for key, request in requests.items()
+    }
+
+
 def _error_reply(upstream_id: Any, code: int, message: str) -> JSONObject:
     return {"jsonrpc": "2.0", "id": upstream_id, "error": {"code": code, "message": message}}
 
@@ -177,7 +202,7 @@ class RequestRelay:
             return _error_reply(upstream_id, -32601, f"{method} cannot reach this client here")
         request = {"jsonrpc": "2.0", "method": method}
         if "params" in message:
-            request["params"] = message["params"]
+            request["params"] = confined(method, message["params"])
         if self.asker is not None:
             answer = await self.asker(request)
         else:

@@ -15,7 +15,7 @@ from typing import Any
 import anyio
 import pytest
 from mcp.shared.exceptions import MCPError
-from mcp.types import CreateMessageResult, TextContent
+from mcp.types import CreateMessageResult, SamplingCapability, SamplingContextCapability, TextContent
 
 from tests.catalog.conftest import Mint, chatty_gateway, minter
 from tests.support.clients import mcp_client
@@ -64,6 +64,29 @@ async def test_client_declaring_sampling_sees_and_calls_the_sampling_tool(
     assert listed == {"chatty__echo", "chatty__sample"}
     answer = json.loads(result.content[0].model_dump()["text"])
     assert answer["result"]["content"]["text"] == "sampled"
+
+
+@pytest.mark.parametrize("mode", MODES)
+async def test_a_sampling_request_reaches_the_client_without_other_servers_context(
+    gateway: GatewayProcess, mint: Mint, mode: str
+) -> None:
+    """Behind the gateway the client's "this server" is every upstream: an upstream asking for
+    context gets none, whatever the client declared (`sampling.context` included)."""
+    asked: list[Any] = []
+
+    async def sample(context: Any, params: Any) -> CreateMessageResult:
+        asked.append(params.include_context)
+        return await _sample(context, params)
+
+    capabilities = SamplingCapability(context=SamplingContextCapability())
+    async with mcp_client(
+        gateway.url, mint("bob"), mode=mode, sampling_callback=sample, sampling_capabilities=capabilities
+    ) as client:
+        with anyio.fail_after(30):
+            for wanted in ("allServers", "thisServer", "none"):
+                result = await client.call_tool("chatty__sample", {"includeContext": wanted})
+                assert json.loads(result.content[0].model_dump()["text"])["result"]["model"] == "m"
+    assert asked == ["none", "none", "none"]
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -185,7 +185,9 @@ class Chatty:
             raise Failure(-32602, f"Unknown tool: {name}")
         if name in _ASKS:
             method, asked = _ASKS[name]
-            return text_result(await self.ask(emit, method, asked))
+            # The call's arguments go into the request as they are (`includeContext`, say).
+            extra = params.get("arguments") or {}
+            return text_result(await self.ask(emit, method, {**asked, **extra}))
         if name == "echo":
             return await self._echo(params, emit)
         if name == "announce":
