@@ -24,7 +24,14 @@ import anyio
 from anyio.abc import TaskGroup, TaskStatus
 
 from authz_mcp.config.model import HttpUpstreamConfig
-from authz_mcp.errors import UpstreamFailed, UpstreamSessionExpired, UpstreamTimeout, UpstreamUnavailable
+from authz_mcp.errors import (
+    UpstreamFailed,
+    UpstreamRejected,
+    UpstreamRpcError,
+    UpstreamSessionExpired,
+    UpstreamTimeout,
+    UpstreamUnavailable,
+)
 from authz_mcp.jsonrpc import JSONObject
 from authz_mcp.upstream import rpc, sse
 from authz_mcp.upstream.base import SHARED_SESSION, Era, MessageSink, UnsolicitedHandler
@@ -99,7 +106,19 @@ class HttpUpstream:
             return SHARED_SESSION  # no sessions at 2026-07-28
         if resume is not None:
             return resume  # trusted: a 404 on its first use raises UpstreamSessionExpired
-        session_id, _ = await self._shared.initialize(client_capabilities)
+        if self._shared.era is not Era.MODERN:
+            session_id, _ = await self._shared.initialize(client_capabilities)
+            return session_id
+        try:
+            session_id, _ = await self._shared.initialize(client_capabilities)
+        except (UpstreamRpcError, UpstreamRejected) as exc:
+            # Redeployed since the probe, and speaking the modern era only: legacy clients
+            # are bridged from now on, this one included.
+            logger.warning(
+                "upstream %s: no longer accepts initialize (%r); legacy clients are bridged", self.name, exc
+            )
+            self._shared.legacy_too = False
+            return SHARED_SESSION
         return session_id
 
     async def close_session(self, handle: str) -> None:

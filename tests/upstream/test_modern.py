@@ -214,3 +214,53 @@ async def test_modern_requests_carry_the_envelope_and_mirror_it_in_headers(
     assert called.headers["mcp-name"] == "execute_sql"
     # Learned from the tools/list result: the x-mcp-header parameter goes in a header too.
     assert called.headers["mcp-param-region"] == "eu west"
+
+
+class ScriptedBoth(ScriptedModern):
+    """Speaks both eras until `modern_only` is set (a redeploy): then `initialize` is refused."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.modern_only = False
+        self.sessions = 0
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "DELETE":
+            self.requests.append(request)
+            return httpx.Response(200)
+        message = json.loads(request.content)
+        if message.get("method") != "initialize" or self.modern_only:
+            return super().__call__(request)
+        self.requests.append(request)
+        self.sessions += 1
+        result = {"protocolVersion": "2025-11-25", "capabilities": {"tools": {}}, "serverInfo": {"name": "s"}}
+        return httpx.Response(
+            200,
+            json={"jsonrpc": "2.0", "id": message["id"], "result": result},
+            headers={"Mcp-Session-Id": f"session-{self.sessions}"},
+        )
+
+
+async def test_a_legacy_client_falls_back_to_the_modern_era_when_initialize_stops_being_accepted() -> None:
+    scripted = ScriptedBoth()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(scripted)) as client:
+        upstream = HttpUpstream(
+            "scripted",
+            http_config("http://upstream.test/mcp", protocol="auto"),
+            http=HttpxClient(client),
+            client_capabilities={},
+        )
+        await upstream.start()
+        try:
+            # The probe's session was closed again, and legacy clients get sessions of their own.
+            assert [r.method for r in scripted.requests if r.method == "DELETE"] == ["DELETE"]
+            assert upstream.era_for(legacy_client=True) is Era.LEGACY
+            assert upstream.era_for(legacy_client=False) is Era.MODERN
+            assert await upstream.open_session(CLIENT_CAPABILITIES, legacy_client=True) == "session-2"
+            assert await upstream.open_session(CLIENT_CAPABILITIES) == SHARED_SESSION
+
+            scripted.modern_only = True
+            assert await upstream.open_session(CLIENT_CAPABILITIES, legacy_client=True) == SHARED_SESSION
+            assert upstream.era_for(legacy_client=True) is Era.MODERN
+        finally:
+            await upstream.aclose()
