@@ -83,6 +83,7 @@ def test_closing_writes_what_waits() -> None:
 def test_serve_swaps_the_standard_error_handler_for_a_batched_one() -> None:
     root = logging.getLogger()
     kept = list(root.handlers)
+    flags = (logging._srcfile, logging.logThreads, logging.logMultiprocessing)
     plain = logging.StreamHandler(sys.stderr)
     other = logging.StreamHandler(io.StringIO())
     root.handlers = [plain, other]
@@ -93,7 +94,11 @@ def test_serve_swaps_the_standard_error_handler_for_a_batched_one() -> None:
         assert stderr.stream is sys.stderr
         assert untouched is other
         assert all(type(h.formatter).__name__ == "JsonFormatter" for h in root.handlers)
+        # No record looks for its caller, thread or multiprocessing name; the pid is kept.
+        assert (logging._srcfile, logging.logThreads, logging.logMultiprocessing) == (None, False, False)
+        assert logging.logProcesses
     finally:
         for handler in root.handlers:
             handler.close()
         root.handlers = kept
+        logging._srcfile, logging.logThreads, logging.logMultiprocessing = flags
