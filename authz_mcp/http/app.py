@@ -54,6 +54,8 @@ def build_app(
         details: dict[str, Any] = {
             "policy": gateway.policy.version,
             "upstreams": {name: up.available for name, up in gateway.upstreams.items()},
+            # Which era each connected upstream is spoken to in: "both" serves each client in its own.
+            "upstream_eras": gateway.upstream_eras(),
             # Lists that fail while the rest of their upstream is served (retried with backoff).
             "failing_lists": gateway.catalogs.failing_lists(),
         }

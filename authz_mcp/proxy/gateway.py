@@ -169,6 +169,16 @@ class Gateway:
             tools = self.catalogs.catalog.entries[Kind.TOOLS].values()
             check_reserved({entry.exposed: entry.upstream for entry in tools})
 
+    def upstream_eras(self) -> dict[str, str]:
+        """Each connected upstream's era: "legacy", "modern", or "both" where each client is
+        served in its own (`Upstream.era_for`)."""
+        eras: dict[str, str] = {}
+        for name, upstream in self.upstreams.items():
+            legacy, modern = upstream.era_for(legacy_client=True), upstream.era_for(legacy_client=False)
+            if legacy is not None and modern is not None:
+                eras[name] = "both" if legacy is not modern else modern.value
+        return eras
+
     def listen(self, background: TaskGroup) -> None:
         """Listen to the gateway's own upstream sessions, so list changes refresh the
         catalog even while no client has a stream open."""

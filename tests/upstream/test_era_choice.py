@@ -236,3 +236,12 @@ async def test_ending_a_client_session_closes_its_upstream_session(
 
         deletes = [request for request in sent(both.since(mark)) if request.method == "DELETE"]
         assert [request.headers["mcp-session-id"] for request in deletes] == [call.headers["mcp-session-id"]]
+
+
+async def test_readyz_names_the_era_of_each_upstream(
+    issuer: RunningIssuer, spies: tuple[Spy, Spy], tmp_path: Path
+) -> None:
+    async with gateway(issuer, spies, tmp_path) as http:
+        ready = await http.get(f"{BASE}/readyz")
+        assert ready.status_code == 200
+        assert ready.json()["upstream_eras"] == {"both": "both", "pinned": "modern"}
