@@ -55,14 +55,7 @@ def fastmcp_proxy(workdir: Path, *, upstream_url: str, issuer_url: str) -> Itera
     port = services.free_port()
     url = f"http://127.0.0.1:{port}/mcp"
     command = [str(interpreter), str(SCRIPT), upstream_url, str(port), issuer_url, url]
-    stderr_path = workdir / "fastmcp.err"
-    with services.run_process(command, workdir / "fastmcp.out", stderr_path) as process:
-
-        def ready() -> bool:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-                return sock.connect_ex(("127.0.0.1", port)) == 0
-
-        services.wait_for(ready, process, "FastMCP proxy", stderr_path)
+    with _listening(command, port, workdir, "fastmcp") as process:
         yield Peer(url, url, process, version)
 
 
@@ -77,12 +70,19 @@ def bare_relay(workdir: Path, *, upstream_url: str) -> Iterator[Relay]:
     """The floor (bare_relay.py), run by the project's own interpreter, in front of `upstream_url`."""
     port = services.free_port()
     command = [sys.executable, "-m", "bench.peers.bare_relay", upstream_url, str(port)]
-    stderr_path = workdir / "relay.err"
-    with services.run_process(command, workdir / "relay.out", stderr_path) as process:
+    with _listening(command, port, workdir, "relay") as process:
+        yield Relay(f"http://127.0.0.1:{port}/mcp", process)
+
+
+@contextlib.contextmanager
+def _listening(command: list[str], port: int, workdir: Path, name: str) -> Iterator[subprocess.Popen[bytes]]:
+    """`command` as a process, once it accepts connections on `port`; output in `workdir/name.*`."""
+    stderr_path = workdir / f"{name}.err"
+    with services.run_process(command, workdir / f"{name}.out", stderr_path) as process:
 
         def ready() -> bool:
             with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
                 return sock.connect_ex(("127.0.0.1", port)) == 0
 
-        services.wait_for(ready, process, "bare relay", stderr_path)
-        yield Relay(f"http://127.0.0.1:{port}/mcp", process)
+        services.wait_for(ready, process, name, stderr_path)
+        yield process

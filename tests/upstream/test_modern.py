@@ -173,9 +173,9 @@ class ScriptedModern:
         )
 
 
-@pytest.fixture
-async def scripted_modern() -> AsyncIterator[tuple[HttpUpstream, ScriptedModern]]:
-    scripted = ScriptedModern()
+@asynccontextmanager
+async def scripted_upstream(scripted: ScriptedModern) -> AsyncIterator[HttpUpstream]:
+    """An `HttpUpstream` (`protocol: auto`) started against a scripted server."""
     async with httpx.AsyncClient(transport=httpx.MockTransport(scripted)) as client:
         upstream = HttpUpstream(
             "scripted",
@@ -184,8 +184,17 @@ async def scripted_modern() -> AsyncIterator[tuple[HttpUpstream, ScriptedModern]
             client_capabilities={},
         )
         await upstream.start()
+        try:
+            yield upstream
+        finally:
+            await upstream.aclose()
+
+
+@pytest.fixture
+async def scripted_modern() -> AsyncIterator[tuple[HttpUpstream, ScriptedModern]]:
+    scripted = ScriptedModern()
+    async with scripted_upstream(scripted) as upstream:
         yield upstream, scripted
-        await upstream.aclose()
 
 
 async def test_modern_requests_carry_the_envelope_and_mirror_it_in_headers(
@@ -243,24 +252,14 @@ class ScriptedBoth(ScriptedModern):
 
 async def test_a_legacy_client_falls_back_to_the_modern_era_when_initialize_stops_being_accepted() -> None:
     scripted = ScriptedBoth()
-    async with httpx.AsyncClient(transport=httpx.MockTransport(scripted)) as client:
-        upstream = HttpUpstream(
-            "scripted",
-            http_config("http://upstream.test/mcp", protocol="auto"),
-            http=HttpxClient(client),
-            client_capabilities={},
-        )
-        await upstream.start()
-        try:
-            # The probe's session was closed again, and legacy clients get sessions of their own.
-            assert [r.method for r in scripted.requests if r.method == "DELETE"] == ["DELETE"]
-            assert upstream.era_for(legacy_client=True) is Era.LEGACY
-            assert upstream.era_for(legacy_client=False) is Era.MODERN
-            assert await upstream.open_session(CLIENT_CAPABILITIES, legacy_client=True) == "session-2"
-            assert await upstream.open_session(CLIENT_CAPABILITIES) == SHARED_SESSION
+    async with scripted_upstream(scripted) as upstream:
+        # The probe's session was closed again, and legacy clients get sessions of their own.
+        assert [r.method for r in scripted.requests if r.method == "DELETE"] == ["DELETE"]
+        assert upstream.era_for(legacy_client=True) is Era.LEGACY
+        assert upstream.era_for(legacy_client=False) is Era.MODERN
+        assert await upstream.open_session(CLIENT_CAPABILITIES, legacy_client=True) == "session-2"
+        assert await upstream.open_session(CLIENT_CAPABILITIES) == SHARED_SESSION
 
-            scripted.modern_only = True
-            assert await upstream.open_session(CLIENT_CAPABILITIES, legacy_client=True) == SHARED_SESSION
-            assert upstream.era_for(legacy_client=True) is Era.MODERN
-        finally:
-            await upstream.aclose()
+        scripted.modern_only = True
+        assert await upstream.open_session(CLIENT_CAPABILITIES, legacy_client=True) == SHARED_SESSION
+        assert upstream.era_for(legacy_client=True) is Era.MODERN
