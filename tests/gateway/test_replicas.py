@@ -74,6 +74,7 @@ def test_a_session_started_on_one_replica_continues_on_the_other(
 
         record = _stored_session(redis_prefix)
         web_handle = record["upstream:web"]
+        assert web_handle  # the demo speaks both eras: this legacy client has a session of its own
 
         echo = {"name": "web__echo", "arguments": {"text": "from the second"}}
         moved = _rpc(second, token, session, "tools/call", echo)
