@@ -202,7 +202,11 @@ class HttpWire:
                 await stream.delivered()
             except (WireError, *WIRE_ERRORS) as exc:  # raised below, outside the group
                 outcome = exc
-            tg.cancel_scope.cancel()  # server->client requests still open are moot now
+            if stream.spawned:
+                # Server->client requests still open are moot now. Only then: anyio names
+                # the cancelling task in the cancel reason, and a task's repr is costly
+                # (about a tenth of a reply's handling, on every response otherwise).
+                tg.cancel_scope.cancel()
         if isinstance(outcome, Exception):
             raise outcome
         return outcome

@@ -142,6 +142,9 @@ class MessageStream:
         self._inbox: Inbox | None = None
         """Started with the first notification: most responses come alone."""
         self._mark = 0
+        self.spawned = False
+        """Whether any task was started in `tg` (an answer to a server->client request, or
+        the inbox): only then is there anything to cancel when the response is in."""
 
     async def delivered(self) -> None:
         """Return once the notifications that came before the response were delivered."""
@@ -170,6 +173,7 @@ class MessageStream:
                 return True
             logger.warning("dropped an upstream response to no pending request (id %r)", message.get("id"))
         elif rpc.is_request(message):
+            self.spawned = True
             self._tg.start_soon(self._inbound.answer, message, self._target)
         elif not rpc.is_notification(message):
             logger.warning("dropped an upstream message that is not JSON-RPC")
@@ -178,6 +182,7 @@ class MessageStream:
         else:
             if self._inbox is None:
                 self._inbox = Inbox(self._name)
+                self.spawned = True
                 self._tg.start_soon(self._inbox.run)
             self._inbox.put(message, self._target)
         return False
