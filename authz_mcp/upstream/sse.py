@@ -152,15 +152,20 @@ class MessageStream:
             await self._inbox.caught_up(self._mark)
 
     async def pump(self, chunks: AsyncIterable[bytes]) -> JSONObject | None:
-        """Route messages until the awaited response (returned) or the end of the body (None)."""
+        """Route messages until the awaited response (returned) or the end of the body (None).
+
+        `chunks` is read directly, not through `read_events`: returning from inside an async
+        generator leaves it to the garbage collector, and asyncio then closes it in a task of
+        its own, woken through the loop's self-pipe, on every response."""
         try:
-            async for event in read_events(chunks, self.decoder):
-                # A priming event carries only an id; other event types are not MCP messages.
-                if event.event != "message" or not event.data:
-                    continue
-                message = rpc.decode(event.data)
-                if message is not None and self._route(message):
-                    return message
+            async for chunk in chunks:
+                for event in self.decoder.feed(chunk):
+                    # A priming event carries only an id; other event types are not MCP messages.
+                    if event.event != "message" or not event.data:
+                        continue
+                    message = rpc.decode(event.data)
+                    if message is not None and self._route(message):
+                        return message
         except SSEError as exc:
             logger.warning("upstream SSE stream broke the format: %s", exc)
             raise UpstreamFailed() from exc

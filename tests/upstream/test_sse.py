@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import gc
+import sys
+from collections.abc import AsyncGenerator, AsyncIterator
+from typing import Any
+
+import anyio
 import pytest
 
 from authz_mcp.errors import SSEError
-from authz_mcp.upstream.sse import ServerSentEvent, SSEDecoder
+from authz_mcp.jsonrpc import JSONObject
+from authz_mcp.upstream.sse import MessageStream, ServerSentEvent, SSEDecoder
 
 
 def feed_all(decoder: SSEDecoder, *chunks: bytes) -> list[ServerSentEvent]:
@@ -49,3 +56,44 @@ def test_an_oversized_event_is_an_error() -> None:
 
     with pytest.raises(SSEError):
         feed_all(decoder, b"data: 0123456789abcdef\n")
+
+
+async def test_a_reply_stream_leaves_nothing_for_the_garbage_collector_to_close() -> None:
+    """The response ends the pump with the body still open: the body is drained after, by the
+    caller, and no async generator is left half-way for asyncio to close in a task of its own."""
+    finalized: list[str] = []
+    hooks = sys.get_asyncgen_hooks()
+
+    def finalizer(agen: AsyncGenerator[Any, None]) -> None:
+        finalized.append(repr(agen))
+        assert hooks.finalizer is not None
+        hooks.finalizer(agen)
+
+    async def body() -> AsyncIterator[bytes]:
+        yield b'event: message\ndata: {"jsonrpc":"2.0","method":"notifications/progress","params":{}}\n\n'
+        yield b'event: message\ndata: {"jsonrpc":"2.0","id":7,"result":{}}\n\n'
+        yield b""  # what is left of the stream: read by the caller's drain
+
+    delivered: list[JSONObject] = []
+
+    async def sink(message: JSONObject) -> None:
+        delivered.append(message)
+
+    async def reply(message: JSONObject) -> None:
+        raise AssertionError("nothing asks")
+
+    sys.set_asyncgen_hooks(firstiter=hooks.firstiter, finalizer=finalizer)
+    try:
+        async with anyio.create_task_group() as tg:
+            stream = MessageStream(tg, sink, reply, 7)
+            chunks = body()
+            assert await stream.pump(chunks) == {"jsonrpc": "2.0", "id": 7, "result": {}}
+            await stream.delivered()
+            assert [chunk async for chunk in chunks] == [b""]
+            assert stream.spawned  # the inbox, for the progress notice
+            tg.cancel_scope.cancel()
+        gc.collect()
+    finally:
+        sys.set_asyncgen_hooks(*hooks)
+    assert [message["method"] for message in delivered] == ["notifications/progress"]
+    assert finalized == []
