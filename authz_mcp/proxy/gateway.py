@@ -265,7 +265,8 @@ class Gateway:
                         if upstream.available:
                             group.start_soon(self.refresher.refreshed, name)
                 ready.set()
-        await ready.wait()
+        if not ready.is_set():  # anyio's wait on a set event still yields to the loop
+            await ready.wait()
         return self.catalogs.catalog_for(capset)
 
     async def view_for(self, identity: Identity, capset: Capset = NO_CAPABILITIES) -> PermittedView:
