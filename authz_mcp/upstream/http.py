@@ -106,12 +106,11 @@ class HttpUpstream:
             return SHARED_SESSION  # no sessions at 2026-07-28
         if resume is not None:
             return resume  # trusted: a 404 on its first use raises UpstreamSessionExpired
-        if self._shared.era is not Era.MODERN:
-            session_id, _ = await self._shared.initialize(client_capabilities)
-            return session_id
         try:
             session_id, _ = await self._shared.initialize(client_capabilities)
         except (UpstreamRpcError, UpstreamRejected) as exc:
+            if self._shared.era is not Era.MODERN:
+                raise
             # Redeployed since the probe, and speaking the modern era only: legacy clients
             # are bridged from now on, this one included.
             logger.warning(
