@@ -102,6 +102,13 @@ def token(issuer: RunningIssuer) -> str:
     return issuer.issuer.mint("bob", audience=f"{BASE}/mcp")
 
 
+async def legacy_session(http: httpx.AsyncClient, issuer: RunningIssuer) -> RawSession:
+    """bob's 2025-11-25 session on the in-process gateway, initialized."""
+    session = RawSession(http, f"{BASE}/mcp", token(issuer))
+    await session.initialize()
+    return session
+
+
 def echo(upstream: str, text: str) -> dict[str, Any]:
     return {"name": f"{upstream}__echo", "arguments": {"text": text}}
 
@@ -128,12 +135,7 @@ async def test_legacy_clients_get_legacy_sessions_of_their_own(
 ) -> None:
     both, _ = spies
     async with gateway(issuer, spies, tmp_path) as http:
-        first, second = (
-            RawSession(http, f"{BASE}/mcp", token(issuer)),
-            RawSession(http, f"{BASE}/mcp", token(issuer)),
-        )
-        await first.initialize()
-        await second.initialize()
+        first, second = await legacy_session(http, issuer), await legacy_session(http, issuer)
         mark = both.mark()
         for session, text in ((first, "one"), (second, "two"), (first, "three")):
             reply = await session.request("tools/call", echo("both", text))
@@ -179,8 +181,7 @@ async def test_a_legacy_clients_log_level_is_applied_by_the_gateway_where_the_up
     `info`: it is not sent `logging/setLevel`, and the gateway holds the session's level back."""
     both, _ = spies
     async with gateway(issuer, spies, tmp_path) as http:
-        session = RawSession(http, f"{BASE}/mcp", token(issuer))
-        await session.initialize()
+        session = await legacy_session(http, issuer)
         slow = {"name": "both__slow_task", "arguments": {"steps": 2, "delay_ms": 0}}
         assert await logged_levels(http, session, slow) == ["info", "info"]
         mark = both.mark()
@@ -207,8 +208,7 @@ async def test_a_pinned_modern_upstream_is_told_the_log_level_of_a_legacy_client
     """Legacy clients get every level until they set one, as from the upstream directly."""
     _, pinned = spies
     async with gateway(issuer, spies, tmp_path) as http:
-        session = RawSession(http, f"{BASE}/mcp", token(issuer))
-        await session.initialize()
+        session = await legacy_session(http, issuer)
         mark = pinned.mark()
         assert "result" in await session.request("tools/call", echo("pinned", "a"))
         assert "result" in await session.request("logging/setLevel", {"level": "warning"})
@@ -226,8 +226,7 @@ async def test_ending_a_client_session_closes_its_upstream_session(
 ) -> None:
     both, _ = spies
     async with gateway(issuer, spies, tmp_path) as http:
-        session = RawSession(http, f"{BASE}/mcp", token(issuer))
-        await session.initialize()
+        session = await legacy_session(http, issuer)
         mark = both.mark()
         assert "result" in await session.request("tools/call", echo("both", "bye"))
         (call,) = posted(both, mark, "tools/call")
